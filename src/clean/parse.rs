@@ -1,0 +1,255 @@
+//! Value parsers as polars expressions: text, e-mail, phone, numbers (amounts with currency
+//! signs, separators and accounting negatives), timestamps (strftime patterns, ISO 8601, epoch
+//! numbers) and calendar dates. Each takes the raw string column and returns a clean typed column
+//! that is null where the raw value is absent *or* unusable; [`crate::clean::rules`] compares
+//! raw with clean to decide rejects. The exact rules are in docs/cleaning.md.
+
+use std::ops::Neg;
+
+use polars::prelude::*;
+
+use crate::config::EpochUnit;
+
+/// Earliest accepted timestamp (local calendar date): 1990-01-01.
+pub const EARLIEST_DATE: (i32, u32, u32) = (1990, 1, 1);
+
+/// Trimmed text; empty or whitespace-only becomes null.
+pub fn text(raw: Expr) -> Expr {
+    let t = raw.str().strip_chars(lit(NULL));
+    when(t.clone().eq(lit("")))
+        .then(lit(NULL).cast(DataType::String))
+        .otherwise(t)
+}
+
+/// E-mail: trimmed, lower-cased; a value without `@` is treated as absent.
+pub fn email(raw: Expr) -> Expr {
+    let e = text(raw).str().to_lowercase();
+    when(e.clone().str().contains_literal(lit("@")))
+        .then(e)
+        .otherwise(lit(NULL).cast(DataType::String))
+}
+
+/// Phone: digits only; the country code `cc` is removed when written in international form
+/// (`+86…`, `0086…`), or as a bare prefix of a number longer than 11 digits. No digits → null.
+pub fn phone(raw: Expr, country_code: Option<&str>) -> Expr {
+    let t = text(raw);
+    let digits = t.clone().str().replace_all(lit(r"\D"), lit(""), false);
+    let digits = match country_code {
+        None => digits,
+        Some(cc) => {
+            let international = t.str().starts_with(lit("+"));
+            let with_00 = format!("00{cc}");
+            when(digits.clone().str().starts_with(lit(with_00.clone())))
+                .then(digits.clone().str().strip_prefix(lit(with_00)))
+                .when(
+                    digits
+                        .clone()
+                        .str()
+                        .starts_with(lit(cc.to_string()))
+                        .and(international.or(digits.clone().str().len_chars().gt(lit(11u32)))),
+                )
+                .then(digits.clone().str().strip_prefix(lit(cc.to_string())))
+                .otherwise(digits)
+        }
+    };
+    when(digits.clone().eq(lit("")))
+        .then(lit(NULL).cast(DataType::String))
+        .otherwise(digits)
+}
+
+/// A number from export text: currency signs (¥ ￥ $ € £ 元) and three-letter upper-case codes
+/// (CNY, USD …), thousands commas and spaces are removed; a leading `-` (also `−`) or surrounding
+/// parentheses mean negative. Non-finite results (`NaN`, `1e309`) are null. `-0` becomes `0`.
+pub fn number(raw: Expr) -> Expr {
+    let t = text(raw);
+    let parenthesised = t
+        .clone()
+        .str()
+        .starts_with(lit("("))
+        .and(t.clone().str().ends_with(lit(")")));
+    let stripped = t
+        .str()
+        .replace_all(lit(r"[¥￥$€£元,()\s]|[A-Z]{3}"), lit(""), false)
+        .str()
+        .replace_all(lit("−"), lit("-"), true);
+    let v = stripped.cast(DataType::Float64);
+    let v = when(parenthesised).then(v.clone().abs().neg()).otherwise(v);
+    when(v.clone().is_finite())
+        .then(v + lit(0.0))
+        .otherwise(lit(NULL).cast(DataType::Float64))
+}
+
+/// Naive ISO 8601 patterns always tried after the configured ones.
+const ISO_NAIVE: &[&str] = &[
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+];
+
+/// ISO 8601 patterns with a UTC offset (a trailing `Z` is read as `+00:00`).
+const ISO_OFFSET: &[&str] = &[
+    "%Y-%m-%dT%H:%M:%S%.f%:z",
+    "%Y-%m-%dT%H:%M:%S%:z",
+    "%Y-%m-%d %H:%M:%S%.f%:z",
+    "%Y-%m-%d %H:%M:%S%:z",
+    "%Y-%m-%dT%H:%M:%S%.f%z",
+    "%Y-%m-%dT%H:%M:%S%z",
+];
+
+/// Date-only ISO patterns.
+const ISO_DATE: &[&str] = &["%Y-%m-%d"];
+
+fn has_time_part(fmt: &str) -> bool {
+    ["%H", "%I", "%M", "%S", "%T", "%R", "%c", "%s", "%X", "%r"]
+        .iter()
+        .any(|p| fmt.contains(p))
+}
+
+fn has_offset(fmt: &str) -> bool {
+    fmt.contains("%z") || fmt.contains("%:z") || fmt.contains("%#z")
+}
+
+fn lenient(fmt: &str) -> StrptimeOptions {
+    StrptimeOptions {
+        format: Some(fmt.into()),
+        strict: false,
+        exact: true,
+        cache: true,
+    }
+}
+
+fn utc_us() -> DataType {
+    DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+}
+
+/// Time zone handle for polars from a validated chrono-tz zone.
+pub fn polars_zone(tz: chrono_tz::Tz) -> TimeZone {
+    // SAFETY: chrono-tz names are valid IANA names, which is all polars requires.
+    unsafe { TimeZone::new_unchecked(tz.name()) }
+}
+
+/// Timestamp: tries `formats` in order, then ISO 8601 (with or without offset, or a date alone);
+/// naive values are local times in `tz`; with `epoch` set, integer text is an epoch number in that
+/// unit (UTC instant). Result: `Datetime(us, tz)`; null when absent or unparseable.
+pub fn timestamp(
+    raw: Expr,
+    formats: &[String],
+    epoch: Option<EpochUnit>,
+    tz: chrono_tz::Tz,
+) -> Expr {
+    let t = text(raw).str().replace(lit(r"Z$"), lit("+00:00"), false);
+    let zone = polars_zone(tz);
+    let localize = |naive: Expr| {
+        naive
+            .dt()
+            .replace_time_zone(Some(zone.clone()), lit("earliest"), NonExistent::Null)
+            .cast(utc_us())
+    };
+    let mut candidates: Vec<Expr> = Vec::new();
+    if let Some(unit) = epoch {
+        let tu = match unit {
+            EpochUnit::S => TimeUnit::Milliseconds,
+            EpochUnit::Ms => TimeUnit::Milliseconds,
+            EpochUnit::Us => TimeUnit::Microseconds,
+        };
+        let factor: i64 = if unit == EpochUnit::S { 1000 } else { 1 };
+        let n = when(t.clone().str().contains(lit(r"^-?\d{1,16}$"), true))
+            .then(t.clone().cast(DataType::Int64))
+            .otherwise(lit(NULL).cast(DataType::Int64));
+        candidates.push(
+            (n * lit(factor))
+                .cast(DataType::Datetime(tu, None))
+                .dt()
+                .replace_time_zone(Some(TimeZone::UTC), lit("raise"), NonExistent::Raise)
+                .cast(utc_us()),
+        );
+    }
+    let naive_formats = formats
+        .iter()
+        .map(String::as_str)
+        .filter(|f| !has_offset(f))
+        .chain(ISO_NAIVE.iter().copied());
+    for fmt in naive_formats {
+        let parsed = if has_time_part(fmt) {
+            t.clone().str().strptime(
+                DataType::Datetime(TimeUnit::Microseconds, None),
+                lenient(fmt),
+                lit("raise"),
+            )
+        } else {
+            t.clone()
+                .str()
+                .strptime(DataType::Date, lenient(fmt), lit("raise"))
+                .cast(DataType::Datetime(TimeUnit::Microseconds, None))
+        };
+        candidates.push(localize(parsed));
+    }
+    let offset_formats = formats
+        .iter()
+        .map(String::as_str)
+        .filter(|f| has_offset(f))
+        .chain(ISO_OFFSET.iter().copied());
+    for fmt in offset_formats {
+        candidates.push(
+            t.clone()
+                .str()
+                .strptime(utc_us(), lenient(fmt), lit("raise"))
+                .cast(utc_us()),
+        );
+    }
+    for fmt in ISO_DATE {
+        candidates.push(localize(
+            t.clone()
+                .str()
+                .strptime(DataType::Date, lenient(fmt), lit("raise"))
+                .cast(DataType::Datetime(TimeUnit::Microseconds, None)),
+        ));
+    }
+    coalesce(&candidates).dt().convert_time_zone(zone)
+}
+
+/// Calendar date (birth dates, sign-up dates): the configured timestamp patterns (date part),
+/// then `%Y-%m-%d`, `%Y/%m/%d`, `%Y%m%d`, then ISO timestamps. Null when absent or unparseable.
+pub fn date(raw: Expr, formats: &[String]) -> Expr {
+    let t = text(raw);
+    let mut candidates: Vec<Expr> = Vec::new();
+    let date_formats = ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d"];
+    for fmt in formats.iter().map(String::as_str).chain(date_formats) {
+        if has_time_part(fmt) {
+            candidates.push(
+                t.clone()
+                    .str()
+                    .strptime(
+                        DataType::Datetime(TimeUnit::Microseconds, None),
+                        lenient(fmt),
+                        lit("raise"),
+                    )
+                    .dt()
+                    .date(),
+            );
+        } else if !has_offset(fmt) {
+            candidates.push(
+                t.clone()
+                    .str()
+                    .strptime(DataType::Date, lenient(fmt), lit("raise")),
+            );
+        }
+    }
+    for fmt in ISO_NAIVE {
+        candidates.push(
+            t.clone()
+                .str()
+                .strptime(
+                    DataType::Datetime(TimeUnit::Microseconds, None),
+                    lenient(fmt),
+                    lit("raise"),
+                )
+                .dt()
+                .date(),
+        );
+    }
+    coalesce(&candidates)
+}

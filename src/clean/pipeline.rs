@@ -1,0 +1,414 @@
+//! The ingest pipeline: read every source, clean it, split kept / rejected / duplicate rows,
+//! resolve identities across channels and assemble the canonical tables. Accounts for every row:
+//! for each source `read = kept + rejected + duplicates`.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::clean::identity::{self, KeyMaps};
+use crate::clean::rules::{
+    self, TimeWindow, FILE, FIRST, LINE, MESSAGE, RAW_JSON, RAW_PREFIX, REASON,
+};
+use crate::config::{Config, FileFormat, Source};
+use crate::error::{Error, Result};
+use crate::io::read::{self, ReadSpec, Scratch, ROW_INDEX};
+use crate::progress::Progress;
+use crate::schema::{self, Kind};
+
+/// What a source contributed.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceReport {
+    /// Source name.
+    pub name: String,
+    /// Record kind.
+    pub kind: Kind,
+    /// Files read, as shown to users.
+    pub files: Vec<String>,
+    /// Rows read from all files.
+    pub read: u64,
+    /// Rows kept in the output table.
+    pub kept: u64,
+    /// Rows written to rejects.csv.
+    pub rejected: u64,
+    /// Rows identical in every mapped field to an earlier row of the source.
+    pub duplicates: u64,
+    /// Rejected rows per reason code.
+    pub rejected_by_reason: BTreeMap<String, u64>,
+    /// rejected / read (0 when nothing was read).
+    pub reject_rate: f64,
+}
+
+/// Counts summed over sources.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Totals {
+    /// Rows read.
+    pub read: u64,
+    /// Rows kept.
+    pub kept: u64,
+    /// Rows rejected.
+    pub rejected: u64,
+    /// Duplicate rows removed.
+    pub duplicates: u64,
+}
+
+/// How customer ids were found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IdentityReport {
+    /// Distinct customers in customers.parquet.
+    pub known_customers: u64,
+    /// Distinct customer ids in orders.parquet.
+    pub order_customers: u64,
+    /// Order and event rows per way their customer was found.
+    pub rows_by_method: BTreeMap<String, u64>,
+    /// Key values shared by more than one known customer (smallest id wins).
+    pub conflicts: BTreeMap<String, u64>,
+}
+
+/// The machine-readable account of an ingest run (summary.json).
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// The as-of date used for the future-date rule.
+    pub as_of: String,
+    /// Time zone of local times and dates.
+    pub timezone: String,
+    /// Per-source counts.
+    pub sources: Vec<SourceReport>,
+    /// Counts over all sources.
+    pub totals: Totals,
+    /// Rows per output file.
+    pub outputs: BTreeMap<String, u64>,
+    /// Identity resolution figures.
+    pub identity: IdentityReport,
+}
+
+/// The tables an ingest produces.
+pub struct Ingested {
+    /// orders.parquet (None when no orders source).
+    pub orders: Option<DataFrame>,
+    /// customers.parquet.
+    pub customers: Option<DataFrame>,
+    /// events.parquet.
+    pub events: Option<DataFrame>,
+    /// rejects.csv rows.
+    pub rejects: DataFrame,
+    /// summary.json.
+    pub summary: Summary,
+}
+
+/// Options of an ingest run.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Timestamps after this local date are out of range.
+    pub as_of: chrono::NaiveDate,
+}
+
+struct Cleaned {
+    kept: DataFrame,
+    rejects: DataFrame,
+    report: SourceReport,
+}
+
+/// Runs the whole pipeline over `config`.
+pub fn ingest(config: &Config, options: &IngestOptions, progress: &Progress) -> Result<Ingested> {
+    let settings = &config.settings;
+    let window = TimeWindow::new(options.as_of, settings.timezone);
+    let mut scratch = Scratch::new()?;
+    let mut cleaned: Vec<(Source, Cleaned)> = Vec::new();
+    for source in &config.sources {
+        progress.stage(&format!("{}: reading and cleaning", source.name));
+        let c = clean_source(source, config, &window, &mut scratch)?;
+        cleaned.push((source.clone(), c));
+    }
+    progress.stage("resolving customers across channels");
+
+    // Customers first: their keys resolve the other kinds.
+    let attributes: Vec<String> = {
+        let mut a: Vec<String> = cleaned
+            .iter()
+            .flat_map(|(s, _)| rules::attributes(s).into_iter().map(str::to_string))
+            .collect();
+        a.sort();
+        a.dedup();
+        a
+    };
+    let customer_frames: Vec<LazyFrame> = cleaned
+        .iter()
+        .filter(|(s, _)| s.kind == Kind::Customers)
+        .map(|(_, c)| {
+            let mut cols: Vec<Expr> = schema::CUSTOMER_OUTPUT_COLUMNS
+                .iter()
+                .map(|c| col(*c))
+                .collect();
+            for a in &attributes {
+                if c.kept.column(a).is_ok() {
+                    cols.push(col(a.as_str()));
+                } else {
+                    cols.push(lit(NULL).cast(DataType::String).alias(a.as_str()));
+                }
+            }
+            identity::customer_ids(c.kept.clone().lazy().select(cols))
+        })
+        .collect();
+    let customers = if customer_frames.is_empty() {
+        None
+    } else {
+        let all = concat(customer_frames, UnionArgs::default())?.collect()?;
+        Some(all)
+    };
+    let maps = match &customers {
+        Some(df) => KeyMaps::build(df)?,
+        None => KeyMaps::default(),
+    };
+    let customers_out = match customers {
+        None => None,
+        Some(df) => Some(merge_customers(df, &attributes)?),
+    };
+
+    let mut rows_by_method: BTreeMap<String, u64> = BTreeMap::new();
+    let mut resolve_kind =
+        |kind: Kind, columns: &[&str], sort_by: [&str; 2]| -> Result<Option<DataFrame>> {
+            let frames: Vec<LazyFrame> = cleaned
+                .iter()
+                .filter(|(s, _)| s.kind == kind)
+                .map(|(_, c)| c.kept.clone().lazy())
+                .collect();
+            if frames.is_empty() {
+                return Ok(None);
+            }
+            let lf = maps.resolve(concat(frames, UnionArgs::default())?);
+            let df = lf.collect()?;
+            for (name, n) in counts_by(&df, identity::VIA)? {
+                *rows_by_method.entry(name).or_default() += n;
+            }
+            let out = df
+                .lazy()
+                .select(columns.iter().map(|c| col(*c)).collect::<Vec<_>>())
+                .sort(
+                    sort_by,
+                    SortMultipleOptions::default().with_maintain_order(true),
+                )
+                .collect()?;
+            Ok(Some(out))
+        };
+    progress.stage("assembling orders");
+    let orders = resolve_kind(
+        Kind::Orders,
+        schema::ORDER_OUTPUT_COLUMNS,
+        [schema::CUSTOMER_ID, schema::ORDERED_AT],
+    )?;
+    progress.stage("assembling events");
+    let events = resolve_kind(
+        Kind::Events,
+        schema::EVENT_OUTPUT_COLUMNS,
+        [schema::CUSTOMER_ID, schema::OCCURRED_AT],
+    )?;
+
+    let reject_frames: Vec<LazyFrame> = cleaned
+        .iter()
+        .map(|(_, c)| c.rejects.clone().lazy())
+        .collect();
+    let rejects = concat(reject_frames, UnionArgs::default())?.collect()?;
+
+    let mut totals = Totals::default();
+    let mut sources = Vec::new();
+    for (_, c) in cleaned {
+        totals.read += c.report.read;
+        totals.kept += c.report.kept;
+        totals.rejected += c.report.rejected;
+        totals.duplicates += c.report.duplicates;
+        sources.push(c.report);
+    }
+    let mut outputs = BTreeMap::new();
+    for (name, df) in [
+        (schema::ORDERS_FILE, &orders),
+        (schema::CUSTOMERS_FILE, &customers_out),
+        (schema::EVENTS_FILE, &events),
+    ] {
+        if let Some(df) = df {
+            outputs.insert(name.to_string(), df.height() as u64);
+        }
+    }
+    outputs.insert(schema::REJECTS_FILE.to_string(), rejects.height() as u64);
+    let order_customers = match &orders {
+        Some(df) => df
+            .column(schema::CUSTOMER_ID)?
+            .as_materialized_series()
+            .n_unique()? as u64,
+        None => 0,
+    };
+    let identity = IdentityReport {
+        known_customers: customers_out.as_ref().map_or(0, |d| d.height() as u64),
+        order_customers,
+        rows_by_method,
+        conflicts: maps.conflicts.clone(),
+    };
+    let summary = Summary {
+        as_of: options.as_of.to_string(),
+        timezone: settings.timezone.name().to_string(),
+        sources,
+        totals,
+        outputs,
+        identity,
+    };
+    Ok(Ingested {
+        orders,
+        customers: customers_out,
+        events,
+        rejects,
+        summary,
+    })
+}
+
+/// One row per customer: the first non-empty value of each column, in source and line order.
+fn merge_customers(df: DataFrame, attributes: &[String]) -> Result<DataFrame> {
+    let mut aggs: Vec<Expr> = schema::CUSTOMER_OUTPUT_COLUMNS
+        .iter()
+        .skip(1)
+        .map(|c| col(*c).drop_nulls().first().alias(*c))
+        .collect();
+    aggs.extend(
+        attributes
+            .iter()
+            .map(|a| col(a.as_str()).drop_nulls().first().alias(a.as_str())),
+    );
+    Ok(df
+        .lazy()
+        .group_by_stable([col(schema::CUSTOMER_ID)])
+        .agg(aggs)
+        .sort([schema::CUSTOMER_ID], SortMultipleOptions::default())
+        .collect()?)
+}
+
+/// Reads, cleans and splits one source.
+fn clean_source(
+    source: &Source,
+    config: &Config,
+    window: &TimeWindow,
+    scratch: &mut Scratch,
+) -> Result<Cleaned> {
+    let mut frames = Vec::new();
+    for file in &source.files {
+        let format = source.format_of(file)?;
+        let spec = ReadSpec {
+            path: &file.path,
+            display: &file.display,
+            format,
+            encoding: source.encoding,
+            delimiter: source.delimiter,
+        };
+        let mut lf = read::scan_as_strings(&spec, scratch)?;
+        let present = read::column_names(&mut lf, &spec)?;
+        let mut select = Vec::new();
+        for (canonical, export) in &source.columns {
+            if !present.iter().any(|p| p == export) {
+                let shown: Vec<&str> = present
+                    .iter()
+                    .filter(|p| *p != ROW_INDEX)
+                    .map(String::as_str)
+                    .take(12)
+                    .collect();
+                return Err(Error::config(format!(
+                    "{}: column \"{export}\" (mapped to {canonical} in source \"{}\") is not in the file",
+                    file.display, source.name
+                ))
+                .hint(format!("the file has: {}", shown.join(", "))));
+            }
+            select.push(
+                col(export.as_str())
+                    .cast(DataType::String)
+                    .alias(format!("{RAW_PREFIX}{canonical}")),
+            );
+        }
+        // Physical line numbers: a CSV header is line 1; NDJSON and Parquet count rows from 1.
+        let offset: i64 = match format {
+            FileFormat::Csv | FileFormat::Tsv => 2,
+            FileFormat::Ndjson | FileFormat::Parquet => 1,
+        };
+        select.push(lit(file.display.clone()).alias(FILE));
+        select.push((col(ROW_INDEX).cast(DataType::Int64) + lit(offset)).alias(LINE));
+        frames.push(lf.select(select));
+    }
+    let raw = concat(frames, UnionArgs::default())?;
+    let raw_cols: Vec<Expr> = source
+        .columns
+        .keys()
+        .map(|c| col(format!("{RAW_PREFIX}{c}")))
+        .collect();
+    let raw = raw.with_column(as_struct(raw_cols).is_first_distinct().alias(FIRST));
+    let df = rules::clean_plan(raw, source, &config.settings, window)
+        .collect()
+        .map_err(|e| {
+            Error::input(format!(
+                "source \"{}\": {}",
+                source.name,
+                e.to_string().lines().next().unwrap_or("cannot be read")
+            ))
+            .hint("check the source's format, delimiter and encoding in the config")
+        })?;
+    let read = df.height() as u64;
+    let unique = df.clone().lazy().filter(col(FIRST)).collect()?;
+    let duplicates = read - unique.height() as u64;
+    let rejects = unique
+        .clone()
+        .lazy()
+        .filter(col(REASON).is_not_null())
+        .select([
+            lit(source.name.clone()).alias("source"),
+            col(FILE).alias("file"),
+            col(LINE).alias("line"),
+            col(REASON).alias("reason"),
+            col(MESSAGE).alias("message"),
+            col(RAW_JSON).alias("raw"),
+        ])
+        .collect()?;
+    let kept = unique
+        .lazy()
+        .filter(col(REASON).is_null())
+        .drop(by_name(
+            [REASON, MESSAGE, RAW_JSON, FIRST, FILE, LINE],
+            true,
+            false,
+        ))
+        .collect()?;
+    let rejected_by_reason = counts_by(&rejects, "reason")?;
+    let rejected = rejects.height() as u64;
+    let report = SourceReport {
+        name: source.name.clone(),
+        kind: source.kind,
+        files: source.files.iter().map(|f| f.display.clone()).collect(),
+        read,
+        kept: kept.height() as u64,
+        rejected,
+        duplicates,
+        rejected_by_reason,
+        reject_rate: if read == 0 {
+            0.0
+        } else {
+            rejected as f64 / read as f64
+        },
+    };
+    Ok(Cleaned {
+        kept,
+        rejects,
+        report,
+    })
+}
+
+/// Row counts per value of the string column `key` (nulls skipped), sorted by value.
+fn counts_by(df: &DataFrame, key: &str) -> Result<BTreeMap<String, u64>> {
+    let counts = df
+        .clone()
+        .lazy()
+        .group_by([col(key)])
+        .agg([len().cast(DataType::UInt64).alias("__n")])
+        .collect()?;
+    let names = counts.column(key)?.str()?;
+    let ns = counts.column("__n")?.u64()?;
+    Ok(names
+        .iter()
+        .zip(ns.iter())
+        .filter_map(|(name, n)| Some((name?.to_string(), n?)))
+        .collect())
+}

@@ -1,0 +1,60 @@
+//! The clap command line: global flags every command honours, and the subcommand enum. Each
+//! subcommand's own flags live in its module under `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::commands;
+use crate::io::write::OutputFormat;
+
+const EXIT_CODES: &str = "\
+Exit status:
+  0  success (also when the reader of stdout closes the pipe early)
+  1  runtime or data failure
+  2  usage, config or unusable-input error
+  3  finished, but a check you asked for failed (e.g. --max-reject-rate)";
+
+/// Customer value analysis from flat files.
+///
+/// custseg turns raw customer exports (CSV, TSV, NDJSON, Parquet) from many channels into clean
+/// canonical tables, and from those into RFM scores, lifecycle stages, value tiers, CLV and VIP
+/// reports. Data goes to stdout (or -o FILE); progress, summaries and warnings go to stderr.
+#[derive(Debug, Parser)]
+#[command(name = "custseg", version, propagate_version = true, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// Flags every command honours.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command honours.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// No progress and no summary on stderr (errors are still printed).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Reference date (YYYY-MM-DD or "today"): timestamps after it are out of range, and
+    /// recency is measured from it.
+    #[arg(long, global = true, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Write the result here instead of stdout; the extension picks the format.
+    #[arg(short, long, global = true, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Output format (default: from -o's extension, else a table on a terminal, else CSV).
+    #[arg(long, global = true, value_enum)]
+    pub format: Option<OutputFormat>,
+    /// Print the query plans to stderr before running them.
+    #[arg(short = 'v', long = "explain", global = true)]
+    pub explain: bool,
+}
+
+/// custseg's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Unify and clean multi-channel exports into canonical tables, accounting for every row.
+    Ingest(commands::ingest::Args),
+}

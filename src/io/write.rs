@@ -1,0 +1,257 @@
+//! THE writer: decides the output format (`--format` > extension of `-o` > `table` on a terminal,
+//! else CSV), renders tables, and writes every file atomically (temp file in the same folder,
+//! then rename) so a failed run never leaves a partial file under the final name.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use comfy_table::{presets, ContentArrangement, Table};
+use polars::prelude::*;
+
+use crate::error::{io_error, Error, Result};
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputFormat {
+    /// A table for people: the first rows, the count of the rest on stderr.
+    Table,
+    /// Comma-separated values with a header.
+    Csv,
+    /// Tab-separated values with a header.
+    Tsv,
+    /// One JSON array of row objects.
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+    /// Apache Parquet (zstd).
+    Parquet,
+    /// A GitHub-flavoured Markdown table.
+    Markdown,
+}
+
+impl OutputFormat {
+    /// The format implied by a file extension.
+    pub fn from_extension(path: &Path) -> Option<Self> {
+        let ext = path.extension()?.to_string_lossy().to_lowercase();
+        match ext.as_str() {
+            "csv" => Some(Self::Csv),
+            "tsv" | "tab" => Some(Self::Tsv),
+            "json" => Some(Self::Json),
+            "ndjson" | "jsonl" => Some(Self::Ndjson),
+            "parquet" | "pq" => Some(Self::Parquet),
+            "md" | "markdown" => Some(Self::Markdown),
+            "txt" => Some(Self::Table),
+            _ => None,
+        }
+    }
+}
+
+/// Where one table goes and in which format.
+#[derive(Debug, Clone)]
+pub struct Destination {
+    /// File path, or `None` for stdout.
+    pub path: Option<PathBuf>,
+    /// Resolved format.
+    pub format: OutputFormat,
+    /// Rows shown by `table` output before the "N more rows" note.
+    pub table_rows: usize,
+}
+
+impl Destination {
+    /// Resolves `--format` and `-o` into a destination; `-o -` means stdout.
+    pub fn resolve(format: Option<OutputFormat>, output: Option<&Path>) -> Result<Self> {
+        let path = output
+            .filter(|p| p.as_os_str() != "-")
+            .map(Path::to_path_buf);
+        let format = match (format, &path) {
+            (Some(f), _) => f,
+            (None, Some(p)) => OutputFormat::from_extension(p).ok_or_else(|| {
+                Error::usage(format!(
+                    "cannot tell the output format of {} from its extension",
+                    p.display()
+                ))
+                .hint("use .csv, .tsv, .json, .ndjson, .parquet or .md, or pass --format")
+            })?,
+            (None, None) if std::io::stdout().is_terminal() => OutputFormat::Table,
+            (None, None) => OutputFormat::Csv,
+        };
+        if format == OutputFormat::Parquet && path.is_none() && std::io::stdout().is_terminal() {
+            return Err(Error::usage("refusing to write parquet to a terminal")
+                .hint("pass -o FILE.parquet, or pipe the output into a file"));
+        }
+        Ok(Self {
+            path,
+            format,
+            table_rows: 20,
+        })
+    }
+}
+
+/// Writes `df` to `dest`. Table output notes the hidden row count on stderr (unless `quiet`).
+pub fn write_frame(df: &mut DataFrame, dest: &Destination, quiet: bool) -> Result<()> {
+    match &dest.path {
+        Some(path) => write_atomic(path, |w| encode(df, dest, w)),
+        None => {
+            let stdout = std::io::stdout();
+            let mut lock = stdout.lock();
+            encode(df, dest, &mut lock)?;
+            lock.flush().map_err(stdout_error)?;
+            if dest.format == OutputFormat::Table && !quiet && df.height() > dest.table_rows {
+                eprintln!(
+                    "custseg: {} rows in all; {} not shown (use -o FILE or --format csv for all)",
+                    df.height(),
+                    df.height() - dest.table_rows
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn stdout_error(e: std::io::Error) -> Error {
+    Error::runtime(format!("cannot write to standard output: {e}")).with_source(e)
+}
+
+fn encode(df: &mut DataFrame, dest: &Destination, w: &mut dyn Write) -> Result<()> {
+    match dest.format {
+        OutputFormat::Table => {
+            let table = render_table(df, dest.table_rows);
+            writeln!(w, "{table}").map_err(stdout_error)
+        }
+        OutputFormat::Markdown => {
+            let text = render_markdown(df, usize::MAX);
+            w.write_all(text.as_bytes()).map_err(stdout_error)
+        }
+        OutputFormat::Csv | OutputFormat::Tsv => {
+            let sep = if dest.format == OutputFormat::Tsv {
+                b'\t'
+            } else {
+                b','
+            };
+            CsvWriter::new(w)
+                .include_header(true)
+                .with_separator(sep)
+                .with_datetime_format(Some("%Y-%m-%dT%H:%M:%S%:z".into()))
+                .finish(df)
+                .map_err(engine_write_error)
+        }
+        OutputFormat::Json => JsonWriter::new(w)
+            .with_json_format(JsonFormat::Json)
+            .finish(df)
+            .map_err(engine_write_error),
+        OutputFormat::Ndjson => JsonWriter::new(w)
+            .with_json_format(JsonFormat::JsonLines)
+            .finish(df)
+            .map_err(engine_write_error),
+        OutputFormat::Parquet => ParquetWriter::new(w)
+            .finish(df)
+            .map(|_| ())
+            .map_err(engine_write_error),
+    }
+}
+
+fn engine_write_error(e: PolarsError) -> Error {
+    let text = e.to_string();
+    if text.contains("Broken pipe") {
+        return Error::runtime("Broken pipe");
+    }
+    Error::runtime(format!(
+        "cannot write output: {}",
+        text.lines().next().unwrap_or("")
+    ))
+}
+
+/// Writes a file atomically: `fill` writes into a temp file in the same folder, which is then
+/// renamed over `path`. On any error the temp file is removed and `path` is left untouched.
+pub fn write_atomic(path: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".custseg-")
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(|e| io_error("create a temporary file in", &dir, e))?;
+    {
+        let mut buf = std::io::BufWriter::new(tmp.as_file_mut());
+        fill(&mut buf)?;
+        buf.flush().map_err(|e| io_error("write", path, e))?;
+    }
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| io_error("sync", path, e))?;
+    tmp.persist(path)
+        .map_err(|e| io_error("write", path, e.error))?;
+    Ok(())
+}
+
+/// Text of one cell for people: nulls empty, floats as polars prints them, strings unquoted.
+pub fn cell_text(v: &AnyValue<'_>) -> String {
+    match v {
+        AnyValue::Null => String::new(),
+        AnyValue::String(s) => (*s).to_string(),
+        AnyValue::StringOwned(s) => s.to_string(),
+        AnyValue::Float64(f) => format_float(*f),
+        AnyValue::Float32(f) => format_float(f64::from(*f)),
+        other => other.to_string(),
+    }
+}
+
+/// Floats for people: up to 4 decimals, trailing zeros trimmed.
+pub fn format_float(f: f64) -> String {
+    if !f.is_finite() {
+        return f.to_string();
+    }
+    let s = format!("{f:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+fn rows_as_text(df: &DataFrame, limit: usize) -> Vec<Vec<String>> {
+    let n = df.height().min(limit);
+    let columns = df.columns();
+    (0..n)
+        .map(|i| {
+            columns
+                .iter()
+                .map(|c| c.get(i).map(|v| cell_text(&v)).unwrap_or_default())
+                .collect()
+        })
+        .collect()
+}
+
+/// A comfy-table of the first `limit` rows.
+pub fn render_table(df: &DataFrame, limit: usize) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    table.set_header(df.get_column_names().iter().map(|n| n.to_string()));
+    for row in rows_as_text(df, limit) {
+        table.add_row(row);
+    }
+    table
+}
+
+/// A Markdown table of the first `limit` rows; `|` in cells is escaped.
+pub fn render_markdown(df: &DataFrame, limit: usize) -> String {
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    let mut out = String::new();
+    out.push_str(&format!("| {} |\n", names.join(" | ")));
+    out.push_str(&format!("|{}\n", "---|".repeat(names.len())));
+    for row in rows_as_text(df, limit) {
+        let cells: Vec<String> = row.iter().map(|c| c.replace('|', "\\|")).collect();
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    out
+}

@@ -1,0 +1,44 @@
+//! The custseg binary: parse flags, build the context, dispatch, map the result to an exit code.
+
+use clap::Parser;
+
+use custseg::cli::{Cli, Command};
+use custseg::commands::{self, AsOf, Ctx, Status};
+use custseg::Error;
+
+fn main() {
+    let cli = Cli::parse();
+    let code = match context(&cli).and_then(|ctx| dispatch(cli.command, &ctx)) {
+        Ok(Status::Success) => 0,
+        Ok(Status::CheckFailed(why)) => {
+            eprintln!("custseg: check failed: {why}");
+            3
+        }
+        Err(e) if e.is_broken_pipe() => 0,
+        Err(e) => {
+            eprintln!("custseg: error: {e}");
+            for hint in &e.hints {
+                eprintln!("custseg: hint: {hint}");
+            }
+            e.exit_code()
+        }
+    };
+    std::process::exit(code);
+}
+
+fn context(cli: &Cli) -> Result<Ctx, Error> {
+    let g = &cli.global;
+    Ok(Ctx {
+        quiet: g.quiet,
+        as_of: g.as_of.as_deref().map(AsOf::parse).transpose()?,
+        output: g.output.clone(),
+        format: g.format,
+        explain: g.explain,
+    })
+}
+
+fn dispatch(command: Command, ctx: &Ctx) -> Result<Status, Error> {
+    match command {
+        Command::Ingest(args) => commands::ingest::run(args, ctx),
+    }
+}
