@@ -118,8 +118,9 @@ pub fn ingest(config: &Config, options: &IngestOptions, progress: &Progress) -> 
     let mut cleaned: Vec<(Source, Cleaned)> = Vec::new();
     for source in &config.sources {
         progress.stage(&format!("{}: reading and cleaning", source.name));
-        let c = clean_source(source, config, &window, &mut scratch)?;
-        cleaned.push((source.clone(), c));
+        let source = prepare_source(source, &mut scratch)?;
+        let c = clean_source(&source, config, &window, &mut scratch)?;
+        cleaned.push((source, c));
     }
     progress.stage("resolving customers across channels");
 
@@ -279,6 +280,73 @@ fn merge_customers(df: DataFrame, attributes: &[String]) -> Result<DataFrame> {
         .agg(aggs)
         .sort([schema::CUSTOMER_ID], SortMultipleOptions::default())
         .collect()?)
+}
+
+/// Copies stdin (`-`) to a scratch file and, for sources without a column mapping (files given
+/// without a config), maps every canonical column found in the first file's header.
+fn prepare_source(source: &Source, scratch: &mut Scratch) -> Result<Source> {
+    let mut source = source.clone();
+    for file in &mut source.files {
+        if file.path.as_os_str() == "-" {
+            file.path = scratch.stdin_to_file()?;
+            file.display = "stdin".to_string();
+        }
+    }
+    if !source.columns.is_empty() {
+        return Ok(source);
+    }
+    let Some(first) = source.files.first().cloned() else {
+        return Ok(source);
+    };
+    let spec = ReadSpec {
+        path: &first.path,
+        display: &first.display,
+        format: source.format_of(&first)?,
+        encoding: source.encoding,
+        delimiter: source.delimiter,
+    };
+    let mut lf = read::scan_as_strings(&spec, scratch)?;
+    let present = read::column_names(&mut lf, &spec)?;
+    for canonical in source.kind.canonical_columns() {
+        if present.iter().any(|p| p == canonical) {
+            source
+                .columns
+                .insert((*canonical).to_string(), (*canonical).to_string());
+        }
+    }
+    let has = |c: &str| source.columns.contains_key(c);
+    let missing = if !["customer_id", "email", "phone", "external_id"]
+        .iter()
+        .any(|k| has(k))
+    {
+        Some("a customer key (customer_id, email, phone or external_id)")
+    } else if source.kind == Kind::Orders && !has(schema::ORDERED_AT) {
+        Some("ordered_at")
+    } else if source.kind == Kind::Events && !has(schema::OCCURRED_AT) {
+        Some("occurred_at")
+    } else if source.kind == Kind::Orders
+        && !has(schema::AMOUNT)
+        && !(has(schema::QUANTITY) && has(schema::UNIT_PRICE))
+    {
+        Some("amount (or quantity and unit_price)")
+    } else {
+        None
+    };
+    if let Some(what) = missing {
+        let shown: Vec<&str> = present
+            .iter()
+            .filter(|p| *p != ROW_INDEX)
+            .map(String::as_str)
+            .take(12)
+            .collect();
+        return Err(Error::input(format!(
+            "{}: no column for {what}; without --config, columns must use canonical names",
+            first.display
+        ))
+        .hint(format!("the file has: {}", shown.join(", ")))
+        .hint("write a config that maps the export's columns; see docs/config.md"));
+    }
+    Ok(source)
 }
 
 /// Reads, cleans and splits one source.

@@ -14,7 +14,7 @@ use crate::clean::pipeline::{self, IngestOptions, Summary};
 use crate::commands::{Ctx, Status};
 use crate::config::{self, Config, InputFile, Source};
 use crate::error::{io_error, Error, Result};
-use crate::io::write::{self, Destination, OutputFormat};
+use crate::io::write::{self, Destination};
 use crate::progress::Progress;
 use crate::schema::{self, Kind};
 
@@ -253,9 +253,4 @@ fn config_for_files(args: &Args) -> Result<Config> {
         });
     }
     Ok(Config { settings, sources })
-}
-
-#[allow(dead_code)]
-fn _formats_used() -> OutputFormat {
-    OutputFormat::Csv
 }
