@@ -57,4 +57,6 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Unify and clean multi-channel exports into canonical tables, accounting for every row.
     Ingest(commands::ingest::Args),
+    /// Probabilistic customer lifetime value: BG/NBD, MBG/NBD, Pareto/NBD and Gamma-Gamma.
+    Clv(commands::clv::Args),
 }

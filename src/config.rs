@@ -220,6 +220,69 @@ pub struct Config {
 }
 
 impl Config {
+    /// A config for files that already use canonical column names: one source per file, named
+    /// after the file (`stdin` for `-`, read as CSV), columns mapped from each header at read time.
+    pub fn for_canonical_files(
+        files: &[PathBuf],
+        kind: Kind,
+        timezone: Option<&str>,
+    ) -> Result<Self> {
+        if files.is_empty() {
+            return Err(Error::usage("no input given").hint(
+                "pass --config custseg.toml, or files with canonical column names (- for stdin)",
+            ));
+        }
+        let settings = validate_settings(
+            SettingsFile {
+                timezone: timezone.map(str::to_string),
+                currency: None,
+                phone_country_code: None,
+            },
+            "--timezone",
+        )
+        .map_err(|e| {
+            Error::usage(
+                e.message
+                    .replace("--timezone: settings.timezone", "--timezone"),
+            )
+        })?;
+        let mut sources: Vec<Source> = Vec::new();
+        for (i, path) in files.iter().enumerate() {
+            let is_stdin = path.as_os_str() == "-";
+            if !is_stdin && !path.is_file() {
+                return Err(Error::input(format!("{}: no such file", path.display()))
+                    .hint("check the path; use - to read CSV from standard input"));
+            }
+            let stem = if is_stdin {
+                "stdin".to_string()
+            } else {
+                path.file_stem()
+                    .map_or_else(|| format!("file{i}"), |s| s.to_string_lossy().to_string())
+            };
+            let name = if sources.iter().any(|s| s.name == stem) {
+                format!("{stem}_{}", i + 1)
+            } else {
+                stem
+            };
+            sources.push(Source {
+                name,
+                kind,
+                files: vec![InputFile {
+                    path: path.clone(),
+                    display: path.display().to_string(),
+                }],
+                format: is_stdin.then_some(FileFormat::Csv),
+                encoding: Encoding::Utf8,
+                delimiter: None,
+                timestamp_formats: Vec::new(),
+                timestamp_unit: None,
+                amount_scale: 1.0,
+                columns: BTreeMap::new(),
+            });
+        }
+        Ok(Self { settings, sources })
+    }
+
     /// Reads, parses and validates `path`; globs are resolved relative to its folder.
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| {

@@ -40,5 +40,6 @@ fn context(cli: &Cli) -> Result<Ctx, Error> {
 fn dispatch(command: Command, ctx: &Ctx) -> Result<Status, Error> {
     match command {
         Command::Ingest(args) => commands::ingest::run(args, ctx),
+        Command::Clv(args) => commands::clv::run(args, ctx),
     }
 }

@@ -102,6 +102,8 @@ pub struct Ingested {
 pub struct IngestOptions {
     /// Timestamps after this local date are out of range.
     pub as_of: chrono::NaiveDate,
+    /// Print each source's cleaning plan to stderr (`--explain`).
+    pub explain: bool,
 }
 
 struct Cleaned {
@@ -119,7 +121,7 @@ pub fn ingest(config: &Config, options: &IngestOptions, progress: &Progress) -> 
     for source in &config.sources {
         progress.stage(&format!("{}: reading and cleaning", source.name));
         let source = prepare_source(source, &mut scratch)?;
-        let c = clean_source(&source, config, &window, &mut scratch)?;
+        let c = clean_source(&source, config, &window, &mut scratch, options.explain)?;
         cleaned.push((source, c));
     }
     progress.stage("resolving customers across channels");
@@ -355,6 +357,7 @@ fn clean_source(
     config: &Config,
     window: &TimeWindow,
     scratch: &mut Scratch,
+    explain: bool,
 ) -> Result<Cleaned> {
     let mut frames = Vec::new();
     for file in &source.files {
@@ -405,16 +408,22 @@ fn clean_source(
         .map(|c| col(format!("{RAW_PREFIX}{c}")))
         .collect();
     let raw = raw.with_column(as_struct(raw_cols).is_first_distinct().alias(FIRST));
-    let df = rules::clean_plan(raw, source, &config.settings, window)
-        .collect()
-        .map_err(|e| {
-            Error::input(format!(
-                "source \"{}\": {}",
-                source.name,
-                e.to_string().lines().next().unwrap_or("cannot be read")
-            ))
-            .hint("check the source's format, delimiter and encoding in the config")
-        })?;
+    let plan = rules::clean_plan(raw, source, &config.settings, window);
+    if explain {
+        eprintln!(
+            "custseg: plan for source \"{}\":\n{}",
+            source.name,
+            plan.explain(true)?
+        );
+    }
+    let df = plan.collect().map_err(|e| {
+        Error::input(format!(
+            "source \"{}\": {}",
+            source.name,
+            e.to_string().lines().next().unwrap_or("cannot be read")
+        ))
+        .hint("check the source's format, delimiter and encoding in the config")
+    })?;
     let read = df.height() as u64;
     let unique = df.clone().lazy().filter(col(FIRST)).collect()?;
     let duplicates = read - unique.height() as u64;

@@ -12,7 +12,7 @@ use comfy_table::{presets, Table};
 
 use crate::clean::pipeline::{self, IngestOptions, Summary};
 use crate::commands::{Ctx, Status};
-use crate::config::{self, Config, InputFile, Source};
+use crate::config::Config;
 use crate::error::{io_error, Error, Result};
 use crate::io::write::{self, Destination};
 use crate::progress::Progress;
@@ -88,14 +88,28 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
     }
     let config = match &args.config {
         Some(path) => Config::load(path)?,
-        None => config_for_files(&args)?,
+        None => {
+            let kind = match args.kind {
+                KindArg::Orders => Kind::Orders,
+                KindArg::Customers => Kind::Customers,
+                KindArg::Events => Kind::Events,
+            };
+            Config::for_canonical_files(&args.files, kind, args.timezone.as_deref())?
+        }
     };
     let as_of = ctx
         .as_of
         .unwrap_or(crate::commands::AsOf::Today)
         .resolve(config.settings.timezone);
     let progress = Progress::new(!ctx.quiet);
-    let ingested = pipeline::ingest(&config, &IngestOptions { as_of }, &progress)?;
+    let ingested = pipeline::ingest(
+        &config,
+        &IngestOptions {
+            as_of,
+            explain: ctx.explain,
+        },
+        &progress,
+    )?;
     progress.stage("writing");
     std::fs::create_dir_all(&out_dir).map_err(|e| io_error("create", &out_dir, e))?;
     for (df, name) in [
@@ -186,71 +200,4 @@ fn summary_table(summary: &Summary) -> Table {
         ]);
     }
     table
-}
-
-/// A config for files that already use canonical column names: one source per file.
-fn config_for_files(args: &Args) -> Result<Config> {
-    if args.files.is_empty() {
-        return Err(Error::usage("ingest needs --config or input files").hint(
-            "custseg ingest --config custseg.toml --out DIR, or custseg ingest FILE... --out DIR",
-        ));
-    }
-    let settings = config::validate_settings(
-        config::SettingsFile {
-            timezone: args.timezone.clone(),
-            currency: None,
-            phone_country_code: None,
-        },
-        "--timezone",
-    )
-    .map_err(|e| {
-        Error::usage(
-            e.message
-                .replace("--timezone: settings.timezone", "--timezone"),
-        )
-    })?;
-    let kind = match args.kind {
-        KindArg::Orders => Kind::Orders,
-        KindArg::Customers => Kind::Customers,
-        KindArg::Events => Kind::Events,
-    };
-    let mut sources = Vec::new();
-    for (i, path) in args.files.iter().enumerate() {
-        let is_stdin = path.as_os_str() == "-";
-        if !is_stdin && !path.is_file() {
-            return Err(Error::input(format!("{}: no such file", path.display()))
-                .hint("check the path; use - to read CSV from standard input"));
-        }
-        let name = if is_stdin {
-            "stdin".to_string()
-        } else {
-            path.file_stem()
-                .map_or_else(|| format!("file{i}"), |s| s.to_string_lossy().to_string())
-        };
-        let name = if sources.iter().any(|s: &Source| s.name == name) {
-            format!("{name}_{}", i + 1)
-        } else {
-            name
-        };
-        sources.push(Source {
-            name,
-            kind,
-            files: vec![InputFile {
-                path: path.clone(),
-                display: path.display().to_string(),
-            }],
-            format: if is_stdin {
-                Some(config::FileFormat::Csv)
-            } else {
-                None
-            },
-            encoding: config::Encoding::Utf8,
-            delimiter: None,
-            timestamp_formats: Vec::new(),
-            timestamp_unit: None,
-            amount_scale: 1.0,
-            columns: Default::default(),
-        });
-    }
-    Ok(Config { settings, sources })
 }

@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use crate::error::{Error, Result};
 use crate::io::write::OutputFormat;
 
+pub mod clv;
 pub mod ingest;
 
 /// What every command gets: the resolved global flags.

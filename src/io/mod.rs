@@ -1,5 +1,6 @@
 //! Input and output: readers for every supported input format and encoding, and the one writer
 //! that owns every output format and atomic file writes.
 
+pub mod input;
 pub mod read;
 pub mod write;

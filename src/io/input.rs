@@ -1,0 +1,90 @@
+//! Analysis inputs: the `--out` directory of `custseg ingest` (orders.parquet, and
+//! customers.parquet / events.parquet when present), or an orders file with canonical columns
+//! (CSV/TSV/NDJSON/Parquet, `-` for CSV on stdin), which goes through the same cleaning rules as
+//! `custseg ingest` in memory. Either way the analysis sees the canonical, typed tables.
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::clean::pipeline::{self, IngestOptions};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::progress::Progress;
+use crate::schema::{self, Kind};
+
+/// The canonical tables an analysis reads.
+pub struct Dataset {
+    /// Order lines (canonical columns of orders.parquet).
+    pub orders: LazyFrame,
+    /// Known customers, when the input has them.
+    pub customers: Option<LazyFrame>,
+    /// Interactions, when the input has them.
+    pub events: Option<LazyFrame>,
+    /// Zone of local calendar dates (ordered_at carries it too).
+    pub timezone: chrono_tz::Tz,
+    /// Rows of a raw input file rejected by the cleaning rules (0 for an ingest directory).
+    pub rejected: u64,
+}
+
+/// Loads `input`. `timezone` applies to raw files (naive timestamps); an ingest directory carries
+/// its own zone in summary.json. `as_of` bounds the future-date rule for raw files.
+pub fn load(input: &Path, timezone: Option<&str>, as_of: chrono::NaiveDate) -> Result<Dataset> {
+    if input.is_dir() {
+        return load_dir(input);
+    }
+    let config = Config::for_canonical_files(&[input.to_path_buf()], Kind::Orders, timezone)?;
+    let ingested = pipeline::ingest(
+        &config,
+        &IngestOptions {
+            as_of,
+            explain: false,
+        },
+        &Progress::hidden(),
+    )?;
+    let orders = ingested
+        .orders
+        .ok_or_else(|| Error::input(format!("{}: no orders", input.display())))?;
+    Ok(Dataset {
+        orders: orders.lazy(),
+        customers: None,
+        events: None,
+        timezone: config.settings.timezone,
+        rejected: ingested.summary.totals.rejected,
+    })
+}
+
+fn load_dir(dir: &Path) -> Result<Dataset> {
+    let scan = |name: &str| -> Result<Option<LazyFrame>> {
+        let path = dir.join(name);
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let pl_path = PlRefPath::new(path.to_string_lossy().as_ref());
+        LazyFrame::scan_parquet(pl_path, ScanArgsParquet::default())
+            .map(Some)
+            .map_err(|e| Error::input(format!("{}: cannot read: {e}", path.display())))
+    };
+    let orders = scan(schema::ORDERS_FILE)?.ok_or_else(|| {
+        Error::input(format!(
+            "{}: no {} in this directory",
+            dir.display(),
+            schema::ORDERS_FILE
+        ))
+        .hint("pass the --out directory of custseg ingest, or an orders file")
+    })?;
+    let timezone = match std::fs::read_to_string(dir.join(schema::SUMMARY_FILE)) {
+        Ok(text) => serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v["timezone"].as_str().and_then(|t| t.parse().ok()))
+            .unwrap_or(chrono_tz::UTC),
+        Err(_) => chrono_tz::UTC,
+    };
+    Ok(Dataset {
+        orders,
+        customers: scan(schema::CUSTOMERS_FILE)?,
+        events: scan(schema::EVENTS_FILE)?,
+        timezone,
+        rejected: 0,
+    })
+}
