@@ -57,6 +57,14 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Unify and clean multi-channel exports into canonical tables, accounting for every row.
     Ingest(commands::ingest::Args),
+    /// Recency, frequency, monetary value, RFM scores and named segments per customer.
+    Rfm(commands::rfm::Args),
+    /// Lifecycle stage of every known customer: prospect, new, active, at_risk, churned, reactivated.
+    Lifecycle(commands::lifecycle::Args),
+    /// The full per-customer value table: RFM, tier, lifecycle and behaviour in one row.
+    Score(commands::score::Args),
+    /// Customers matching an SQL predicate or named rules; group summaries with --by.
+    Segment(commands::segment::Args),
     /// Probabilistic customer lifetime value: BG/NBD, MBG/NBD, Pareto/NBD and Gamma-Gamma.
     Clv(commands::clv::Args),
 }

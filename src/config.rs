@@ -19,6 +19,100 @@ pub struct ConfigFile {
     /// `[[sources]]`.
     #[serde(default)]
     pub sources: Vec<SourceFile>,
+    /// `[rfm]`: defaults for `custseg rfm` / `score`.
+    #[serde(default)]
+    pub rfm: RfmFile,
+    /// `[lifecycle]`: stage thresholds in days.
+    #[serde(default)]
+    pub lifecycle: crate::metrics::lifecycle::LifecycleOptions,
+    /// `[tiers]`: value-score weights and tier shares.
+    #[serde(default)]
+    pub tiers: crate::metrics::tiers::TierOptions,
+    /// `[behaviour]`: flag thresholds.
+    #[serde(default)]
+    pub behaviour: crate::metrics::behaviour::BehaviourOptions,
+    /// `[[segments]]`: replaces the built-in named RFM segments (first match wins).
+    #[serde(default)]
+    pub segments: Vec<crate::metrics::rfm::SegmentRule>,
+}
+
+/// `[rfm]` as written.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RfmFile {
+    /// Score levels (default 5).
+    pub bins: Option<u32>,
+    /// Look-back window like "365d" or "52w".
+    pub window: Option<String>,
+}
+
+/// The analysis sections of a config, validated.
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    /// `[rfm]`.
+    pub rfm: RfmFile,
+    /// `[lifecycle]`.
+    pub lifecycle: crate::metrics::lifecycle::LifecycleOptions,
+    /// `[tiers]`.
+    pub tiers: crate::metrics::tiers::TierOptions,
+    /// `[behaviour]`.
+    pub behaviour: crate::metrics::behaviour::BehaviourOptions,
+    /// `[[segments]]` (empty: the built-in list).
+    pub segments: Vec<crate::metrics::rfm::SegmentRule>,
+    /// `[settings] timezone`, when given.
+    pub timezone: Option<String>,
+}
+
+impl Analysis {
+    /// Reads the analysis sections of a config (sources are not checked here).
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::config(format!("cannot read config {}: {e}", path.display())))?;
+        let origin = path.display().to_string();
+        let file: ConfigFile = toml::from_str(&text).map_err(|e| {
+            let (line, col) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((0, 0));
+            Error::config(format!(
+                "{origin} line {line}, column {col}: {}",
+                e.message().replace('\n', " ")
+            ))
+            .hint("see docs/config.md for every key")
+        })?;
+        let l = &file.lifecycle;
+        if !(0 < l.new_days && 0 < l.active_days && l.active_days <= l.churn_days) {
+            return Err(Error::config(format!(
+                "{origin}: [lifecycle] needs 0 < new_days, 0 < active_days <= churn_days"
+            )));
+        }
+        let t = &file.tiers;
+        let weights = [t.frequency_weight, t.monetary_weight, t.interaction_weight];
+        if weights.iter().any(|w| !w.is_finite() || *w < 0.0)
+            || !(t.high_share > 0.0 && t.mid_share >= 0.0 && t.high_share + t.mid_share <= 1.0)
+        {
+            return Err(Error::config(format!(
+                "{origin}: [tiers] weights must be >= 0 and 0 < high_share, high_share + mid_share <= 1"
+            )));
+        }
+        for (i, seg) in file.segments.iter().enumerate() {
+            for (key, range) in [("r", seg.r), ("f", seg.f), ("m", seg.m)] {
+                if let Some([lo, hi]) = range {
+                    if !(1 <= lo && lo <= hi && hi <= 5) {
+                        return Err(Error::config(format!(
+                            "{origin}: segments[{i}] (\"{}\").{key} = [{lo}, {hi}] must satisfy 1 <= lo <= hi <= 5",
+                            seg.name
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(Self {
+            rfm: file.rfm,
+            lifecycle: file.lifecycle,
+            tiers: file.tiers,
+            behaviour: file.behaviour,
+            segments: file.segments,
+            timezone: file.settings.timezone,
+        })
+    }
 }
 
 /// `[settings]` as written.

@@ -10,6 +10,7 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod io;
+pub mod metrics;
 pub mod models;
 pub mod progress;
 pub mod schema;

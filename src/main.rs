@@ -40,6 +40,10 @@ fn context(cli: &Cli) -> Result<Ctx, Error> {
 fn dispatch(command: Command, ctx: &Ctx) -> Result<Status, Error> {
     match command {
         Command::Ingest(args) => commands::ingest::run(args, ctx),
+        Command::Rfm(args) => commands::rfm::run(args, ctx),
+        Command::Lifecycle(args) => commands::lifecycle::run(args, ctx),
+        Command::Score(args) => commands::score::run(args, ctx),
+        Command::Segment(args) => commands::segment::run(args, ctx),
         Command::Clv(args) => commands::clv::run(args, ctx),
     }
 }

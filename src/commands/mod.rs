@@ -5,11 +5,188 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 
+use crate::config::Analysis;
 use crate::error::{Error, Result};
+use crate::io::input::{self, Dataset};
 use crate::io::write::OutputFormat;
+use crate::metrics::rfm::{default_segments, Scoring, SegmentRule, Thresholds};
+use crate::metrics::score::ValueOptions;
+use crate::metrics::Period;
 
 pub mod clv;
 pub mod ingest;
+pub mod lifecycle;
+pub mod rfm;
+pub mod score;
+pub mod segment;
+
+/// The input every analysis command takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct InputArgs {
+    /// The --out directory of `custseg ingest`, or an orders file with canonical columns
+    /// (CSV/TSV/NDJSON/Parquet; "-" reads CSV from stdin).
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
+    /// Time zone of naive timestamps in a raw orders file (an ingest directory knows its own).
+    #[arg(long, value_name = "ZONE")]
+    pub timezone: Option<String>,
+    /// A custseg.toml whose [rfm], [lifecycle], [tiers], [behaviour] and [[segments]] apply.
+    #[arg(short, long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+/// The scoring flags shared by `rfm`, `score` and `segment`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ScoringArgs {
+    /// Look-back window ending at the as-of date: "365d", "52w" or a number of days.
+    #[arg(long, value_name = "SPAN")]
+    pub window: Option<String>,
+    /// Number of score levels for r_score, f_score and m_score.
+    #[arg(long, value_name = "N")]
+    pub bins: Option<u32>,
+    /// TOML file with fixed cut points: recency_days = [...], frequency = [...], monetary = [...]
+    /// (bins − 1 ascending values each) instead of rank-based scores.
+    #[arg(long, value_name = "FILE")]
+    pub thresholds: Option<PathBuf>,
+}
+
+/// An analysis input, loaded, with its settings and as-of date resolved.
+pub struct Prepared {
+    /// The canonical tables.
+    pub data: Dataset,
+    /// Config sections (defaults when no --config).
+    pub analysis: Analysis,
+    /// The as-of date: --as-of, else the day after the latest order.
+    pub as_of: NaiveDate,
+}
+
+/// Loads the input and resolves the as-of date.
+pub fn prepare(args: &InputArgs, ctx: &Ctx) -> Result<Prepared> {
+    let analysis = match &args.config {
+        Some(p) => Analysis::load(p)?,
+        None => Analysis::default(),
+    };
+    let tz_name = args.timezone.clone().or_else(|| analysis.timezone.clone());
+    let tz: chrono_tz::Tz = match &tz_name {
+        Some(t) => t.parse().map_err(|_| {
+            Error::usage(format!("--timezone \"{t}\" is not an IANA time zone"))
+                .hint("use a name like \"Asia/Shanghai\" or \"UTC\"")
+        })?,
+        None => chrono_tz::UTC,
+    };
+    // Raw files are cleaned with the as-of date (or today) as the future limit.
+    let limit = ctx.as_of.unwrap_or(AsOf::Today).resolve(tz);
+    let data = input::load(&args.input, tz_name.as_deref(), limit)?;
+    if data.rejected > 0 && !ctx.quiet {
+        eprintln!(
+            "custseg: warning: {} input rows were rejected by the cleaning rules (run custseg ingest to see them)",
+            data.rejected
+        );
+    }
+    let as_of = match ctx.as_of {
+        Some(a) => a.resolve(data.timezone),
+        None => crate::metrics::latest_order_date(data.orders.clone())?
+            .map(|d| d.succ_opt().unwrap_or(d))
+            .ok_or_else(|| Error::input(format!("{}: no orders", args.input.display())))?,
+    };
+    Ok(Prepared {
+        data,
+        analysis,
+        as_of,
+    })
+}
+
+/// Parses a span like "365d", "52w" or "90" (days).
+pub fn parse_days(text: &str, flag: &str) -> Result<i64> {
+    let t = text.trim();
+    let (num, mult) = if let Some(n) = t.strip_suffix('d') {
+        (n, 1)
+    } else if let Some(n) = t.strip_suffix('w') {
+        (n, 7)
+    } else {
+        (t, 1)
+    };
+    match num.trim().parse::<i64>() {
+        Ok(n) if n > 0 => Ok(n * mult),
+        _ => Err(
+            Error::usage(format!("{flag} \"{text}\" is not a span of days"))
+                .hint("use e.g. 365d, 52w or 90"),
+        ),
+    }
+}
+
+/// Resolves the scoring flags (and config) into the value-table options.
+pub fn value_options(scoring: &ScoringArgs, prepared: &Prepared) -> Result<ValueOptions> {
+    let a = &prepared.analysis;
+    let bins = scoring.bins.or(a.rfm.bins).unwrap_or(5);
+    if !(2..=10).contains(&bins) {
+        return Err(Error::usage(format!(
+            "--bins {bins} must be between 2 and 10"
+        )));
+    }
+    let window = match scoring.window.as_deref().or(a.rfm.window.as_deref()) {
+        Some(w) => Some(parse_days(w, "--window")?),
+        None => None,
+    };
+    let scoring = match &scoring.thresholds {
+        None => Scoring::Ranks { bins },
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Error::usage(format!("cannot read --thresholds {}: {e}", path.display()))
+            })?;
+            let cuts: Thresholds = toml::from_str(&text).map_err(|e| {
+                Error::config(format!(
+                    "{}: {}",
+                    path.display(),
+                    e.message().replace('\n', " ")
+                ))
+                .hint("expected recency_days = [...], frequency = [...], monetary = [...]")
+            })?;
+            let n = cuts.recency_days.len();
+            for (name, v) in [
+                ("recency_days", &cuts.recency_days),
+                ("frequency", &cuts.frequency),
+                ("monetary", &cuts.monetary),
+            ] {
+                if v.len() != n
+                    || v.windows(2).any(|w| w[0] >= w[1])
+                    || v.iter().any(|x| !x.is_finite())
+                {
+                    return Err(Error::config(format!(
+                        "{}: {name} must list {n} strictly ascending numbers like the others",
+                        path.display()
+                    )));
+                }
+            }
+            if !(1..=9).contains(&n) {
+                return Err(Error::config(format!(
+                    "{}: give 1 to 9 cut points per metric",
+                    path.display()
+                )));
+            }
+            Scoring::Thresholds {
+                bins: u32::try_from(n + 1).unwrap_or(5),
+                cuts,
+            }
+        }
+    };
+    let segments: Vec<SegmentRule> = if a.segments.is_empty() {
+        default_segments()
+    } else {
+        a.segments.clone()
+    };
+    Ok(ValueOptions {
+        period: Period {
+            as_of: prepared.as_of,
+            window_days: window,
+        },
+        scoring,
+        segments,
+        tiers: a.tiers,
+        lifecycle: a.lifecycle,
+        behaviour: a.behaviour,
+    })
+}
 
 /// What every command gets: the resolved global flags.
 #[derive(Debug, Clone)]
@@ -65,4 +242,47 @@ pub enum Status {
     Success,
     /// Ran to completion, but a check the user asked for failed (exit 3); the message says which.
     CheckFailed(String),
+}
+
+/// Prints the plan when `--explain` is on, then collects it.
+pub fn collect(
+    plan: polars::prelude::LazyFrame,
+    ctx: &Ctx,
+    what: &str,
+) -> Result<polars::prelude::DataFrame> {
+    if ctx.explain {
+        eprintln!("custseg: plan for {what}:\n{}", plan.explain(true)?);
+    }
+    Ok(plan.collect()?)
+}
+
+/// Writes the command's one data table to stdout or `-o`, in the resolved format.
+pub fn emit(df: &mut polars::prelude::DataFrame, ctx: &Ctx) -> Result<()> {
+    let dest = crate::io::write::Destination::resolve(ctx.format, ctx.output.as_deref())?;
+    crate::io::write::write_frame(df, &dest, ctx.quiet)
+}
+
+/// "name n, name n, ..." counts of a string column, largest first, for stderr summaries.
+pub fn counts_line(df: &polars::prelude::DataFrame, column: &str) -> Result<String> {
+    use polars::prelude::*;
+    let counts = df
+        .clone()
+        .lazy()
+        .group_by([col(column)])
+        .agg([len().alias("n")])
+        .sort(
+            ["n", column],
+            SortMultipleOptions::default().with_order_descending_multi([true, false]),
+        )
+        .collect()?;
+    let names = counts.column(column)?.cast(&DataType::String)?;
+    let names = names.str()?;
+    let ns = counts.column("n")?.cast(&DataType::UInt64)?;
+    let ns = ns.u64()?;
+    Ok(names
+        .iter()
+        .zip(ns.iter())
+        .map(|(n, c)| format!("{} {}", n.unwrap_or("(none)"), c.unwrap_or(0)))
+        .collect::<Vec<_>>()
+        .join(", "))
 }

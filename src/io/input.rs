@@ -88,3 +88,62 @@ fn load_dir(dir: &Path) -> Result<Dataset> {
         rejected: 0,
     })
 }
+
+/// Reads a per-customer table (the output of `custseg score` or `rfm`, or one computed in another
+/// engine) with inferred types. Returns None when the input is not such a table (an ingest
+/// directory, or a file with an `ordered_at` column: order lines).
+pub fn load_value_table(input: &Path) -> Result<Option<LazyFrame>> {
+    if input.is_dir() {
+        return Ok(None);
+    }
+    let mut lf = if input.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+            .map_err(|e| Error::input(format!("cannot read standard input: {e}")))?;
+        CsvReadOptions::default()
+            .with_infer_schema_length(Some(10_000))
+            .map_parse_options(|o| o.with_try_parse_dates(true))
+            .into_reader_with_file_handle(std::io::Cursor::new(bytes))
+            .finish()
+            .map_err(|e| Error::input(format!("stdin: cannot read CSV: {e}")))?
+            .lazy()
+    } else {
+        if !input.is_file() {
+            return Err(Error::input(format!(
+                "{}: no such file or directory",
+                input.display()
+            )));
+        }
+        let pl_path = PlRefPath::new(input.to_string_lossy().as_ref());
+        let is_parquet = input
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq"));
+        if is_parquet {
+            LazyFrame::scan_parquet(pl_path, ScanArgsParquet::default())
+        } else {
+            LazyCsvReader::new(pl_path)
+                .with_glob(false)
+                .with_infer_schema_length(Some(10_000))
+                .with_try_parse_dates(true)
+                .finish()
+        }
+        .map_err(|e| Error::input(format!("{}: cannot read: {e}", input.display())))?
+    };
+    let schema = lf
+        .collect_schema()
+        .map_err(|e| Error::input(format!("{}: cannot read: {e}", input.display())))?;
+    if schema.get(schema::ORDERED_AT).is_some() {
+        if input.as_os_str() == "-" {
+            return Err(Error::usage("stdin holds order lines, not a per-customer table")
+                .hint("pipe the output of custseg rfm or custseg score, or pass the orders file by name"));
+        }
+        return Ok(None);
+    }
+    if schema.get(schema::CUSTOMER_ID).is_none() {
+        return Err(Error::input(format!(
+            "{}: neither order lines (ordered_at) nor a per-customer table (customer_id)",
+            input.display()
+        )));
+    }
+    Ok(Some(lf))
+}

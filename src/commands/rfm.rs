@@ -1,0 +1,58 @@
+//! `custseg rfm`: one row per customer with a purchase: recency, frequency, monetary, their
+//! scores, the RFM cell and the named segment.
+//!
+//! ```text
+//! custseg rfm out/shop --as-of 2025-01-01
+//! custseg rfm orders.csv --window 365d --bins 5 -o rfm.parquet
+//! cat orders.csv | custseg rfm - --thresholds cuts.toml --format csv
+//! ```
+
+use crate::commands::{self, Ctx, InputArgs, ScoringArgs, Status};
+use crate::error::Result;
+use crate::metrics::rfm;
+
+const EXAMPLES: &str = "\
+Examples:
+  custseg rfm out/shop --as-of 2025-01-01
+  custseg rfm orders.csv --window 365d --bins 5 -o rfm.parquet
+  cat orders.csv | custseg rfm - --thresholds cuts.toml --format csv
+
+Output columns: customer_id, recency_days, frequency, monetary, avg_order_value, first_purchase,
+last_purchase, tenure_days, r_score, f_score, m_score, rfm_cell, segment; sorted by customer_id.
+The as-of date defaults to the day after the latest order; orders after it are ignored.
+score = 1 + floor(bins x (rank_min - 1) / n), ranks ascending for frequency and monetary and
+descending for recency_days, so ties share a score. Definitions: docs/metrics.md; segments:
+docs/segments.md.";
+
+/// Recency, frequency, monetary value, RFM scores and named segments per customer.
+#[derive(Debug, clap::Args)]
+#[command(after_long_help = EXAMPLES)]
+pub struct Args {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub scoring: ScoringArgs,
+}
+
+/// Runs `custseg rfm`.
+pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
+    let prepared = commands::prepare(&args.input, ctx)?;
+    let options = commands::value_options(&args.scoring, &prepared)?;
+    let plan = rfm::rfm(
+        prepared.data.orders,
+        &options.period,
+        &options.scoring,
+        &options.segments,
+    );
+    let mut df = commands::collect(plan, ctx, "rfm")?;
+    commands::emit(&mut df, ctx)?;
+    if !ctx.quiet {
+        eprintln!(
+            "custseg: {} customers as of {}; segments: {}",
+            df.height(),
+            prepared.as_of,
+            commands::counts_line(&df, rfm::SEGMENT)?
+        );
+    }
+    Ok(Status::Success)
+}

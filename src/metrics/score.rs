@@ -1,0 +1,83 @@
+//! The per-customer value table (`custseg score`): RFM, tier, lifecycle and behaviour in one wide
+//! row per purchasing customer, the table every report reads. Column order: [`rfm::RFM_COLUMNS`],
+//! then `interaction_count` (when events exist), `value_score`, `tier`, `lifecycle_stage`,
+//! `purchase_days`, then [`behaviour::BEHAVIOUR_COLUMNS`].
+
+use polars::prelude::*;
+
+use crate::metrics::behaviour::{self, BehaviourOptions};
+use crate::metrics::lifecycle::{self, LifecycleOptions};
+use crate::metrics::rfm::{self, Scoring, SegmentRule};
+use crate::metrics::tiers::{self, TierOptions};
+use crate::metrics::Period;
+use crate::schema;
+
+/// Everything the value table needs to know.
+#[derive(Debug, Clone)]
+pub struct ValueOptions {
+    /// Period of the RFM and behaviour metrics.
+    pub period: Period,
+    /// RFM scoring.
+    pub scoring: Scoring,
+    /// Named segments.
+    pub segments: Vec<SegmentRule>,
+    /// Tier weights and shares.
+    pub tiers: TierOptions,
+    /// Lifecycle thresholds.
+    pub lifecycle: LifecycleOptions,
+    /// Behaviour flag thresholds.
+    pub behaviour: BehaviourOptions,
+}
+
+/// The wide value table, sorted by customer_id.
+pub fn value_table(
+    orders: LazyFrame,
+    customers: Option<LazyFrame>,
+    events: Option<LazyFrame>,
+    options: &ValueOptions,
+) -> LazyFrame {
+    let with_events = events.is_some();
+    let base = rfm::rfm(
+        orders.clone(),
+        &options.period,
+        &options.scoring,
+        &options.segments,
+    );
+    let tiered = tiers::tiers(base, events.clone(), &options.tiers);
+    let stages = lifecycle::lifecycle(
+        orders.clone(),
+        None,
+        options.period.as_of,
+        &options.lifecycle,
+    )
+    .select([
+        col(schema::CUSTOMER_ID),
+        col(lifecycle::LIFECYCLE_STAGE),
+        col(lifecycle::PURCHASE_DAYS),
+    ]);
+    let habits = behaviour::behaviour(
+        orders,
+        customers,
+        events,
+        &options.period,
+        &options.behaviour,
+    );
+    let key = || [col(schema::CUSTOMER_ID)];
+    let joined = tiered
+        .join(stages, key(), key(), JoinArgs::new(JoinType::Left))
+        .join(habits, key(), key(), JoinArgs::new(JoinType::Left));
+    let mut cols: Vec<Expr> = rfm::RFM_COLUMNS.iter().map(|c| col(*c)).collect();
+    if with_events {
+        cols.push(col(tiers::INTERACTION_COUNT));
+    }
+    cols.extend([
+        col(tiers::VALUE_SCORE),
+        col(tiers::TIER),
+        col(lifecycle::LIFECYCLE_STAGE),
+        col(lifecycle::PURCHASE_DAYS),
+    ]);
+    cols.extend(behaviour::BEHAVIOUR_COLUMNS.iter().map(|c| col(*c)));
+    joined
+        .select(cols)
+        .sort([schema::CUSTOMER_ID], SortMultipleOptions::default())
+}
