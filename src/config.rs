@@ -174,7 +174,6 @@ impl FileFormat {
     /// Guesses the format from a file name's extension.
     pub fn from_path(path: &Path) -> Option<Self> {
         let name = path.file_name()?.to_string_lossy().to_lowercase();
-        let name = name.strip_suffix(".gz").unwrap_or(&name);
         let ext = name.rsplit('.').next()?;
         match ext {
             "csv" | "txt" => Some(Self::Csv),
@@ -489,6 +488,19 @@ fn validate_source(s: SourceFile, i: usize, origin: &str, base: &Path) -> Result
                 "{} maps \"{canonical}\" to an empty column name",
                 key("columns")
             )));
+        }
+    }
+    for canonical in s.columns.keys() {
+        let reserved = canonical.starts_with("__")
+            || canonical.starts_with("raw:")
+            || crate::schema::CUSTOMER_OUTPUT_COLUMNS.contains(&canonical.as_str())
+                && !allowed.contains(&canonical.as_str());
+        if reserved {
+            return Err(Error::config(format!(
+                "{} uses the reserved name \"{canonical}\"",
+                key("columns")
+            ))
+            .hint("rename the attribute, e.g. source_system"));
         }
     }
     let has_key = ["customer_id", "email", "phone", "external_id"]

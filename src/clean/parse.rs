@@ -21,10 +21,11 @@ pub fn text(raw: Expr) -> Expr {
         .otherwise(t)
 }
 
-/// E-mail: trimmed, lower-cased; a value without `@` is treated as absent.
+/// E-mail: trimmed, lower-cased; a value that is not `local@domain` (one `@`, something on both
+/// sides, no spaces) is treated as absent.
 pub fn email(raw: Expr) -> Expr {
     let e = text(raw).str().to_lowercase();
-    when(e.clone().str().contains_literal(lit("@")))
+    when(e.clone().str().contains(lit(r"^[^@\s]+@[^@\s]+$"), true))
         .then(e)
         .otherwise(lit(NULL).cast(DataType::String))
 }
@@ -60,8 +61,11 @@ pub fn phone(raw: Expr, country_code: Option<&str>) -> Expr {
 /// A number from export text: currency signs (¥ ￥ $ € £ 元) and three-letter upper-case codes
 /// (CNY, USD …), thousands commas and spaces are removed; a leading `-` (also `−`) or surrounding
 /// parentheses mean negative. Non-finite results (`NaN`, `1e309`) are null. `-0` becomes `0`.
+/// A comma must separate thousands (exactly three digits follow it): `1,5` or `3,50` (decimal
+/// commas) are null rather than silently misread.
 pub fn number(raw: Expr) -> Expr {
     let t = text(raw);
+    let decimal_comma = t.clone().str().contains(lit(r",(\d{0,2}(\D|$)|\d{4})"), true);
     let parenthesised = t
         .clone()
         .str()
@@ -74,9 +78,14 @@ pub fn number(raw: Expr) -> Expr {
         .replace_all(lit("−"), lit("-"), true);
     let v = stripped.cast(DataType::Float64);
     let v = when(parenthesised).then(v.clone().abs().neg()).otherwise(v);
-    when(v.clone().is_finite())
-        .then(v + lit(0.0))
+    when(v.clone().is_finite().and(decimal_comma.not()))
+        .then(no_negative_zero(v))
         .otherwise(lit(NULL).cast(DataType::Float64))
+}
+
+/// Replaces −0.0 by 0.0 (so outputs never show "-0").
+pub fn no_negative_zero(v: Expr) -> Expr {
+    when(v.clone().eq(lit(0.0))).then(lit(0.0)).otherwise(v)
 }
 
 /// Naive ISO 8601 patterns always tried after the configured ones.

@@ -35,6 +35,8 @@ pub struct TimeWindow {
     pub end_us: i64,
     /// The as-of date (inclusive), for messages.
     pub as_of: chrono::NaiveDate,
+    /// The zone name, for messages.
+    pub zone: &'static str,
 }
 
 impl TimeWindow {
@@ -47,6 +49,7 @@ impl TimeWindow {
             earliest_us: local_midnight_us(earliest, tz),
             end_us: local_midnight_us(end, tz),
             as_of,
+            zone: tz.name(),
         }
     }
 }
@@ -144,7 +147,8 @@ fn timestamp_rules(
                         lit(format!("{canonical} ")),
                         quoted(r.clone()),
                         lit(format!(
-                            " is not a timestamp in the configured formats or ISO 8601{note}"
+                            " is not a valid timestamp (configured formats, ISO 8601, local time in {}){note}",
+                            window.zone
                         )),
                     ],
                     "",
@@ -260,6 +264,8 @@ pub fn clean_plan(
     match source.kind {
         Kind::Orders => {
             let scale = lit(source.amount_scale);
+            // Scaled values are rounded to 6 decimals so 17970 x 0.01 is 179.7, not 179.70000000000002.
+            let scaled = |e: Expr| (e * scale.clone()).round(6, RoundMode::HalfAwayFromZero);
             let ordered_at = parse::timestamp(
                 raw(source, schema::ORDERED_AT),
                 &source.timestamp_formats,
@@ -267,11 +273,15 @@ pub fn clean_plan(
                 tz,
             );
             let quantity = parse::number(raw(source, schema::QUANTITY));
-            let unit_price = parse::number(raw(source, schema::UNIT_PRICE)) * scale.clone();
-            let discount = parse::number(raw(source, schema::DISCOUNT)) * scale.clone();
-            let amount_given = parse::number(raw(source, schema::AMOUNT)) * scale;
-            let computed =
-                quantity.clone() * unit_price.clone() - discount.clone().fill_null(lit(0.0));
+            let unit_price = scaled(parse::number(raw(source, schema::UNIT_PRICE)));
+            let discount = scaled(parse::number(raw(source, schema::DISCOUNT)));
+            let amount_given = scaled(parse::number(raw(source, schema::AMOUNT)));
+            // A discount lowers what was paid, and on a return line what is refunded.
+            let signed_discount = when(quantity.clone().lt(lit(0.0)))
+                .then(discount.clone().fill_null(lit(0.0)).neg())
+                .otherwise(discount.clone().fill_null(lit(0.0)));
+            let computed = (quantity.clone() * unit_price.clone() - signed_discount)
+                .round(6, RoundMode::HalfAwayFromZero);
             let amount = coalesce(&[amount_given.clone(), computed]);
             let mut cols = key_columns(source, settings);
             cols.extend([
@@ -341,10 +351,12 @@ pub fn clean_plan(
                 .drop(drop_raw)
                 .with_columns([
                     is_return.clone().alias(schema::IS_RETURN),
-                    when(is_return)
-                        .then(col(schema::AMOUNT).abs().neg())
-                        .otherwise(col(schema::AMOUNT))
-                        .alias(schema::AMOUNT),
+                    parse::no_negative_zero(
+                        when(is_return)
+                            .then(col(schema::AMOUNT).abs().neg())
+                            .otherwise(col(schema::AMOUNT)),
+                    )
+                    .alias(schema::AMOUNT),
                 ])
         }
         Kind::Events => {

@@ -36,6 +36,8 @@ pub const PURCHASE_DAYS: &str = "purchase_days";
 pub const FIRST_PURCHASE: &str = "first_purchase";
 /// Column: date of the last transaction of the customer, any period.
 pub const LAST_PURCHASE: &str = "last_purchase";
+/// Column: net value of all calibration transactions (the first one included).
+pub const CALIBRATION_VALUE: &str = "calibration_value";
 /// Column: x, repeat transactions in the calibration period.
 pub const X: &str = "x";
 /// Column: t_x, time of the last minus time of the first calibration transaction.
@@ -129,6 +131,14 @@ pub fn date_from_epoch_days(days: i32) -> NaiveDate {
     epoch + chrono::Duration::days(i64::from(days))
 }
 
+/// Number of true values of a boolean expression, as u32.
+fn count(predicate: Expr) -> Expr {
+    predicate
+        .cast(DataType::UInt32)
+        .sum()
+        .cast(DataType::UInt32)
+}
+
 /// Customer days: `orders` (canonical columns) grouped by customer and local date up to
 /// `last_day` (inclusive). Columns: customer_id, day (Date), value (f64: the net amount of the
 /// day, returns negative), purchase_lines (u32). A transaction is a row with purchase_lines > 0.
@@ -149,17 +159,13 @@ pub fn customer_days(orders: LazyFrame, last_day: NaiveDate) -> LazyFrame {
         .group_by([col(schema::CUSTOMER_ID), col(DAY)])
         .agg([
             col(schema::AMOUNT).sum().alias(VALUE),
-            col(schema::IS_RETURN)
-                .not()
-                .cast(DataType::UInt32)
-                .sum()
-                .alias(PURCHASE_LINES),
+            count(col(schema::IS_RETURN).not()).alias(PURCHASE_LINES),
         ])
 }
 
 /// One row per customer with any order line up to the last day, sorted by customer_id:
-/// customer_id, calibration_transactions, purchase_days, first_purchase, last_purchase,
-/// x (i64), t_x, T, mean_repeat_spend (f64), and holdout_purchases (u32) when
+/// customer_id, calibration_transactions, purchase_days (u32), first_purchase, last_purchase
+/// (Date), calibration_value, x (i64), t_x, T, mean_repeat_spend (f64), and holdout_purchases (u32) when
 /// `options.holdout_end` is set. Customers without a calibration transaction (returns only, or
 /// first purchase after the calibration end) have calibration_transactions = 0 and nulls in
 /// t_x and T; the caller counts and drops them.
@@ -173,15 +179,16 @@ pub fn customer_summary(orders: LazyFrame, options: &PrepOptions) -> LazyFrame {
     let unit = options.time_unit.days();
 
     let mut aggs = vec![
-        in_calibration()
-            .cast(DataType::UInt32)
-            .sum()
-            .alias(CALIBRATION_TRANSACTIONS),
-        purchase().cast(DataType::UInt32).sum().alias(PURCHASE_DAYS),
+        count(in_calibration()).alias(CALIBRATION_TRANSACTIONS),
+        count(purchase()).alias(PURCHASE_DAYS),
         col(DAY).filter(purchase()).min().alias(FIRST_PURCHASE),
         col(DAY).filter(purchase()).max().alias(LAST_PURCHASE),
         first().alias("first_day"),
         day().filter(in_calibration()).max().alias("last_day"),
+        col(VALUE)
+            .filter(in_calibration())
+            .sum()
+            .alias(CALIBRATION_VALUE),
         // Repeat transactions: calibration transactions after the first one.
         col(VALUE)
             .filter(in_calibration().and(day().gt(first())))
@@ -191,11 +198,7 @@ pub fn customer_summary(orders: LazyFrame, options: &PrepOptions) -> LazyFrame {
     if options.holdout_end.is_some() {
         // Lines after the holdout end were dropped by customer_days.
         aggs.push(
-            purchase()
-                .and(day().gt(lit(calibration_end)))
-                .cast(DataType::UInt32)
-                .sum()
-                .alias(HOLDOUT_PURCHASES),
+            count(purchase().and(day().gt(lit(calibration_end)))).alias(HOLDOUT_PURCHASES),
         );
     }
     let x = col(CALIBRATION_TRANSACTIONS).cast(DataType::Int64) - lit(1i64);
@@ -205,6 +208,7 @@ pub fn customer_summary(orders: LazyFrame, options: &PrepOptions) -> LazyFrame {
         col(PURCHASE_DAYS),
         col(FIRST_PURCHASE),
         col(LAST_PURCHASE),
+        col(CALIBRATION_VALUE),
         x.clone().alias(X),
         ((col("last_day") - col("first_day")).cast(DataType::Float64) / lit(unit)).alias(T_X),
         ((lit(calibration_end) - col("first_day")).cast(DataType::Float64) / lit(unit))
