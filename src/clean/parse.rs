@@ -65,7 +65,10 @@ pub fn phone(raw: Expr, country_code: Option<&str>) -> Expr {
 /// commas) are null rather than silently misread.
 pub fn number(raw: Expr) -> Expr {
     let t = text(raw);
-    let decimal_comma = t.clone().str().contains(lit(r",(\d{0,2}(\D|$)|\d{4})"), true);
+    let decimal_comma = t
+        .clone()
+        .str()
+        .contains(lit(r",(\d{0,2}(\D|$)|\d{4})"), true);
     let parenthesised = t
         .clone()
         .str()

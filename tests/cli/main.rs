@@ -4,4 +4,5 @@
 
 mod golden;
 mod ingest;
+mod rfm;
 mod support;

@@ -1,0 +1,300 @@
+//! `custseg rfm`, `lifecycle` and `score`: cross-checks against independent, straightforward
+//! computations (loops over generated lines in the test) and against the shop generator's truth.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use chrono::NaiveDate;
+use serde_json::Value;
+
+use crate::support::{self, custseg, read_parquet};
+
+/// Parses CSV text into rows of column → value.
+fn rows(text: &str) -> Vec<BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers = reader.headers().expect("header").clone();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("record");
+            headers
+                .iter()
+                .zip(r.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+fn run_csv(args: &[&str]) -> String {
+    let out = custseg()
+        .args(args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(out).expect("utf-8")
+}
+
+/// rank_min-based score computed the naive way: rank_min = 1 + #values strictly better-ranked.
+fn naive_score(values: &[f64], v: f64, descending: bool, bins: usize) -> i64 {
+    let n = values.len();
+    let before = values
+        .iter()
+        .filter(|&&o| if descending { o > v } else { o < v })
+        .count();
+    1 + ((bins * before) / n) as i64
+}
+
+#[derive(Default)]
+struct Truth {
+    orders: BTreeSet<String>,
+    cents: i64,
+    first: Option<NaiveDate>,
+    last: Option<NaiveDate>,
+}
+
+#[test]
+fn rfm_matches_a_straightforward_computation_on_generated_lines() {
+    let mut state: u64 = 0x00C0_FFEE_1234_5678;
+    let mut next = |n: u64| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) % n
+    };
+    let as_of = NaiveDate::from_ymd_opt(2024, 6, 30).unwrap();
+    let start = NaiveDate::from_ymd_opt(2023, 1, 1).unwrap();
+    let mut csv = String::from("customer_id,order_id,ordered_at,amount\n");
+    let mut truth: BTreeMap<String, Truth> = BTreeMap::new();
+    for order in 0..900 {
+        let customer = format!("k{:02}", next(70));
+        let day = start + chrono::Duration::days(next(600) as i64);
+        let lines = 1 + next(3);
+        let is_return = next(12) == 0;
+        for line in 0..lines {
+            // Amounts from a small set so that ties in monetary and frequency are common.
+            let cents: i64 =
+                [500, 1000, 2500, 9999][next(4) as usize] * if is_return { -1 } else { 1 };
+            writeln!(
+                csv,
+                "{customer},{}{order},{day} {:02}:{:02}:00,{}.{:02}",
+                if is_return { "r" } else { "o" },
+                next(24),
+                line * 7 % 60,
+                cents / 100,
+                (cents % 100).abs()
+            )
+            .unwrap();
+            if day > as_of {
+                continue;
+            }
+            let t = truth.entry(customer.clone()).or_default();
+            t.cents += cents;
+            if !is_return {
+                t.orders.insert(format!("o{order}"));
+                t.first = Some(t.first.map_or(day, |f| f.min(day)));
+                t.last = Some(t.last.map_or(day, |l| l.max(day)));
+            }
+        }
+    }
+    truth.retain(|_, t| !t.orders.is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("orders.csv");
+    std::fs::write(&input, csv).unwrap();
+    let text = run_csv(&[
+        "rfm",
+        input.to_str().unwrap(),
+        "--as-of",
+        "2024-06-30",
+        "--format",
+        "csv",
+        "--quiet",
+    ]);
+    let got = rows(&text);
+    assert_eq!(
+        got.len(),
+        truth.len(),
+        "one row per customer with a purchase"
+    );
+    let recency: Vec<f64> = truth
+        .values()
+        .map(|t| (as_of - t.last.unwrap()).num_days() as f64)
+        .collect();
+    let frequency: Vec<f64> = truth.values().map(|t| t.orders.len() as f64).collect();
+    let monetary: Vec<f64> = truth.values().map(|t| t.cents as f64 / 100.0).collect();
+    for (row, (id, t)) in got.iter().zip(&truth) {
+        assert_eq!(&row["customer_id"], id);
+        let r = (as_of - t.last.unwrap()).num_days();
+        let f = t.orders.len();
+        let m = t.cents as f64 / 100.0;
+        assert_eq!(
+            row["recency_days"].parse::<i64>().unwrap(),
+            r,
+            "{id} recency"
+        );
+        assert_eq!(
+            row["frequency"].parse::<usize>().unwrap(),
+            f,
+            "{id} frequency"
+        );
+        assert!(
+            (row["monetary"].parse::<f64>().unwrap() - m).abs() < 1e-9,
+            "{id} monetary"
+        );
+        assert_eq!(
+            row["first_purchase"],
+            t.first.unwrap().to_string(),
+            "{id} first"
+        );
+        assert_eq!(
+            row["last_purchase"],
+            t.last.unwrap().to_string(),
+            "{id} last"
+        );
+        assert_eq!(
+            row["tenure_days"].parse::<i64>().unwrap(),
+            (as_of - t.first.unwrap()).num_days()
+        );
+        let aov = (m / f as f64 * 100.0).round() / 100.0;
+        assert!(
+            (row["avg_order_value"].parse::<f64>().unwrap() - aov).abs() < 1e-9,
+            "{id} aov"
+        );
+        let rs = naive_score(&recency, r as f64, true, 5);
+        let fs = naive_score(&frequency, f as f64, false, 5);
+        let ms = naive_score(&monetary, m, false, 5);
+        assert_eq!(row["r_score"].parse::<i64>().unwrap(), rs, "{id} r_score");
+        assert_eq!(row["f_score"].parse::<i64>().unwrap(), fs, "{id} f_score");
+        assert_eq!(row["m_score"].parse::<i64>().unwrap(), ms, "{id} m_score");
+        assert_eq!(row["rfm_cell"], format!("{rs}{fs}{ms}"));
+        assert!(
+            !row["segment"].is_empty(),
+            "{id}: the built-in segments cover every cell"
+        );
+    }
+}
+
+#[test]
+fn shop_rfm_agrees_with_the_generators_truth_and_lifecycle_finds_the_prospects() {
+    let out = tempfile::tempdir().unwrap();
+    let shop = support::root().join("examples/shop");
+    custseg()
+        .args(["ingest", "--quiet", "--as-of", "2025-01-01", "--config"])
+        .arg(shop.join("custseg.toml"))
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success();
+    let dir = out.path().to_str().unwrap();
+    let truth: Value =
+        serde_json::from_str(&std::fs::read_to_string(shop.join("expected.json")).unwrap())
+            .unwrap();
+    let got = rows(&run_csv(&[
+        "rfm",
+        dir,
+        "--as-of",
+        "2025-01-01",
+        "--format",
+        "csv",
+        "--quiet",
+    ]));
+    let want = truth["customers"].as_object().unwrap();
+    assert_eq!(got.len(), want.len());
+    for row in &got {
+        let w = &want[&row["customer_id"]];
+        assert_eq!(
+            row["frequency"].parse::<u64>().unwrap(),
+            w["orders"].as_u64().unwrap()
+        );
+        assert!(
+            (row["monetary"].parse::<f64>().unwrap() - w["net_amount"].as_f64().unwrap()).abs()
+                < 0.005
+        );
+        assert_eq!(row["first_purchase"], w["first_purchase"].as_str().unwrap());
+        assert_eq!(row["last_purchase"], w["last_purchase"].as_str().unwrap());
+    }
+    // Prospects: known customers (customers.parquet) with no order line at all.
+    let customers = read_parquet(&out.path().join("customers.parquet"));
+    let orders = read_parquet(&out.path().join("orders.parquet"));
+    let buyers: BTreeSet<&str> = orders
+        .column("customer_id")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .flatten()
+        .collect();
+    let expected_prospects: BTreeSet<String> = customers
+        .column("customer_id")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .flatten()
+        .filter(|c| !buyers.contains(c))
+        .map(str::to_string)
+        .collect();
+    let stages = rows(&run_csv(&[
+        "lifecycle",
+        dir,
+        "--as-of",
+        "2025-01-01",
+        "--format",
+        "csv",
+        "--quiet",
+    ]));
+    let prospects: BTreeSet<String> = stages
+        .iter()
+        .filter(|r| r["lifecycle_stage"] == "prospect")
+        .map(|r| r["customer_id"].clone())
+        .collect();
+    assert!(!prospects.is_empty());
+    assert_eq!(prospects, expected_prospects);
+    assert_eq!(
+        stages.len(),
+        buyers
+            .union(&expected_prospects.iter().map(String::as_str).collect())
+            .count()
+    );
+}
+
+#[test]
+fn score_writes_the_full_table_with_tiers_holding_their_shares() {
+    let out = tempfile::tempdir().unwrap();
+    let shop = support::root().join("examples/shop");
+    custseg()
+        .args(["ingest", "--quiet", "--as-of", "2025-01-01", "--config"])
+        .arg(shop.join("custseg.toml"))
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success();
+    let table = out.path().join("customers_value.parquet");
+    custseg()
+        .args(["score", out.path().to_str().unwrap(), "--quiet", "-o"])
+        .arg(&table)
+        .assert()
+        .success();
+    let df = read_parquet(&table);
+    assert_eq!(df.height(), 144);
+    for c in [
+        "r_score",
+        "tier",
+        "lifecycle_stage",
+        "preferred_channel",
+        "interaction_count",
+        "age_band",
+        "value_score",
+    ] {
+        assert!(df.column(c).is_ok(), "missing column {c}");
+    }
+    let tiers = df.column("tier").unwrap().str().unwrap().clone();
+    let high = tiers.iter().filter(|t| *t == Some("high")).count();
+    // Top 20 % by rank share: ceil(0.2 n) customers unless ties push more in.
+    assert!(
+        high >= (144.0f64 * 0.2).ceil() as usize && high < 144 / 2,
+        "high tier size {high}"
+    );
+}
