@@ -53,6 +53,22 @@ struct Truth {
     cents: i64,
     first: Option<NaiveDate>,
     last: Option<NaiveDate>,
+    days: BTreeSet<NaiveDate>,
+    /// Earliest moment of each purchase order.
+    moments: BTreeMap<String, chrono::NaiveDateTime>,
+}
+
+fn median(v: &mut [f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
 }
 
 #[test]
@@ -73,6 +89,7 @@ fn rfm_matches_a_straightforward_computation_on_generated_lines() {
         let day = start + chrono::Duration::days(next(600) as i64);
         let lines = 1 + next(3);
         let is_return = next(12) == 0;
+        let hour = next(24);
         for line in 0..lines {
             // Amounts from a small set so that ties in monetary and frequency are common.
             let cents: i64 =
@@ -81,7 +98,7 @@ fn rfm_matches_a_straightforward_computation_on_generated_lines() {
                 csv,
                 "{customer},{}{order},{day} {:02}:{:02}:00,{}.{:02}",
                 if is_return { "r" } else { "o" },
-                next(24),
+                (hour + line) % 24,
                 line * 7 % 60,
                 cents / 100,
                 (cents % 100).abs()
@@ -93,6 +110,12 @@ fn rfm_matches_a_straightforward_computation_on_generated_lines() {
             let t = truth.entry(customer.clone()).or_default();
             t.cents += cents;
             if !is_return {
+                let at = day
+                    .and_hms_opt(((hour + line) % 24) as u32, (line * 7 % 60) as u32, 0)
+                    .unwrap();
+                let m = t.moments.entry(format!("o{order}")).or_insert(at);
+                *m = (*m).min(at);
+                t.days.insert(day);
                 t.orders.insert(format!("o{order}"));
                 t.first = Some(t.first.map_or(day, |f| f.min(day)));
                 t.last = Some(t.last.map_or(day, |l| l.max(day)));
