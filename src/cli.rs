@@ -65,6 +65,8 @@ pub enum Command {
     Score(commands::score::Args),
     /// Customers matching an SQL predicate or named rules; group summaries with --by.
     Segment(commands::segment::Args),
+    /// Reports: segment summary, VIP list with alerts, segment migration (table, Markdown, HTML ...).
+    Report(commands::report::Args),
     /// Probabilistic customer lifetime value: BG/NBD, MBG/NBD, Pareto/NBD and Gamma-Gamma.
     Clv(commands::clv::Args),
 }

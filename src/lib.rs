@@ -13,6 +13,7 @@ pub mod io;
 pub mod metrics;
 pub mod models;
 pub mod progress;
+pub mod report;
 pub mod schema;
 
 pub use error::{Error, ErrorKind, Result};

@@ -16,6 +16,7 @@ use crate::metrics::Period;
 pub mod clv;
 pub mod ingest;
 pub mod lifecycle;
+pub mod report;
 pub mod rfm;
 pub mod score;
 pub mod segment;

@@ -28,6 +28,8 @@ pub enum OutputFormat {
     Parquet,
     /// A GitHub-flavoured Markdown table.
     Markdown,
+    /// A self-contained HTML page (tables, and charts for reports).
+    Html,
 }
 
 impl OutputFormat {
@@ -41,6 +43,7 @@ impl OutputFormat {
             "ndjson" | "jsonl" => Some(Self::Ndjson),
             "parquet" | "pq" => Some(Self::Parquet),
             "md" | "markdown" => Some(Self::Markdown),
+            "html" | "htm" => Some(Self::Html),
             "txt" => Some(Self::Table),
             _ => None,
         }
@@ -121,6 +124,21 @@ fn encode(df: &mut DataFrame, dest: &Destination, w: &mut dyn Write) -> Result<(
         }
         OutputFormat::Markdown => {
             let text = render_markdown(df, usize::MAX);
+            w.write_all(text.as_bytes()).map_err(stdout_error)
+        }
+        OutputFormat::Html => {
+            let report = crate::report::Report {
+                title: "custseg".to_string(),
+                subtitle: String::new(),
+                sections: vec![crate::report::Section {
+                    id: "table".to_string(),
+                    title: String::new(),
+                    note: None,
+                    table: df.clone(),
+                    chart: None,
+                }],
+            };
+            let text = crate::report::render::html::to_html(&report);
             w.write_all(text.as_bytes()).map_err(stdout_error)
         }
         OutputFormat::Csv | OutputFormat::Tsv => {
