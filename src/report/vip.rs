@@ -373,7 +373,9 @@ pub fn trend_section(
     let lines = lines_in_period(orders, &period).with_column(
         ((lit(period.as_of_day()) - col(DAY)).cast(DataType::Int64) / lit(p)).alias("__k"),
     );
-    let df = lines
+    // Every period appears, also those without any order (revenue 0).
+    let all_periods = df!("__k" => (0..periods).collect::<Vec<i64>>())?.lazy();
+    let per_period = lines
         .group_by([col("__k")])
         .agg([
             col(schema::AMOUNT)
