@@ -375,18 +375,27 @@ pub fn trend_section(
     );
     // Every period appears, also those without any order (revenue 0).
     let all_periods = df!("__k" => (0..periods).collect::<Vec<i64>>())?.lazy();
-    let per_period = lines
-        .group_by([col("__k")])
-        .agg([
-            col(schema::AMOUNT)
-                .sum()
-                .round(2, RoundMode::HalfAwayFromZero)
-                .alias("revenue"),
-            col(schema::AMOUNT)
-                .filter(col(schema::CUSTOMER_ID).is_in(lit(vip_ids).implode(false), false))
-                .sum()
-                .round(2, RoundMode::HalfAwayFromZero)
-                .alias("vip_revenue"),
+    let per_period = lines.group_by([col("__k")]).agg([
+        col(schema::AMOUNT)
+            .sum()
+            .round(2, RoundMode::HalfAwayFromZero)
+            .alias("revenue"),
+        col(schema::AMOUNT)
+            .filter(col(schema::CUSTOMER_ID).is_in(lit(vip_ids).implode(false), false))
+            .sum()
+            .round(2, RoundMode::HalfAwayFromZero)
+            .alias("vip_revenue"),
+    ]);
+    let df = all_periods
+        .join(
+            per_period,
+            [col("__k")],
+            [col("__k")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_columns([
+            col("revenue").fill_null(lit(0.0)),
+            col("vip_revenue").fill_null(lit(0.0)),
         ])
         .sort(
             ["__k"],
