@@ -55,6 +55,8 @@ pub struct GlobalArgs {
 /// custseg's commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The whole weekly job: ingest, value table with CLV, every report, into one directory.
+    Run(commands::run::Args),
     /// Unify and clean multi-channel exports into canonical tables, accounting for every row.
     Ingest(commands::ingest::Args),
     /// Recency, frequency, monetary value, RFM scores and named segments per customer.

@@ -39,6 +39,7 @@ fn context(cli: &Cli) -> Result<Ctx, Error> {
 
 fn dispatch(command: Command, ctx: &Ctx) -> Result<Status, Error> {
     match command {
+        Command::Run(args) => commands::run::run(args, ctx),
         Command::Ingest(args) => commands::ingest::run(args, ctx),
         Command::Rfm(args) => commands::rfm::run(args, ctx),
         Command::Lifecycle(args) => commands::lifecycle::run(args, ctx),

@@ -18,6 +18,7 @@ pub mod ingest;
 pub mod lifecycle;
 pub mod report;
 pub mod rfm;
+pub mod run;
 pub mod score;
 pub mod segment;
 

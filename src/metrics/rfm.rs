@@ -220,13 +220,14 @@ pub fn scores(customers: LazyFrame, scoring: &Scoring, segments: &[SegmentRule])
         ])
 }
 
-/// Score on the 1..5 scale used by segment rules: `1 + floor(5 × (s − 1) / bins)`.
+/// Score on the 1..5 scale used by segment rules: `1 + floor(4 × (s − 1) / (bins − 1))`, so 1
+/// stays 1 and the top score `bins` becomes 5.
 fn on_five(score: &str, bins: u32) -> Expr {
     if bins == 5 {
         return col(score);
     }
-    (lit(1i32) + (lit(5i32) * (col(score) - lit(1i32))) / lit(i32::try_from(bins).unwrap_or(5)))
-        .cast(DataType::Int32)
+    let steps = i32::try_from(bins.max(2) - 1).unwrap_or(4);
+    (lit(1i32) + (lit(4i32) * (col(score) - lit(1i32))) / lit(steps)).cast(DataType::Int32)
 }
 
 fn in_range(score: Expr, range: Option<[u8; 2]>) -> Expr {

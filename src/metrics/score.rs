@@ -43,7 +43,7 @@ pub fn value_table(
         &options.scoring,
         &options.segments,
     );
-    let tiered = tiers::tiers(base, events.clone(), &options.tiers);
+    let tiered = tiers::tiers(base, events.clone(), options.period.as_of, &options.tiers);
     let stages = lifecycle::lifecycle(
         orders.clone(),
         None,
@@ -79,5 +79,23 @@ pub fn value_table(
     cols.extend(behaviour::BEHAVIOUR_COLUMNS.iter().map(|c| col(*c)));
     joined
         .select(cols)
+        .sort([schema::CUSTOMER_ID], SortMultipleOptions::default())
+}
+
+/// CLV columns that join the value table when a CLV model ran.
+pub const CLV_COLUMNS: &[&str] = &["expected_purchases", "p_alive", "expected_avg_spend", "clv"];
+
+/// Adds the CLV columns of `predictions` (one row per customer, with customer_id) to `table`;
+/// customers without a prediction get nulls. Sorted by customer_id.
+pub fn with_clv(table: LazyFrame, predictions: LazyFrame) -> LazyFrame {
+    let mut cols = vec![col(schema::CUSTOMER_ID)];
+    cols.extend(CLV_COLUMNS.iter().map(|c| col(*c)));
+    table
+        .join(
+            predictions.select(cols),
+            [col(schema::CUSTOMER_ID)],
+            [col(schema::CUSTOMER_ID)],
+            JoinArgs::new(JoinType::Left),
+        )
         .sort([schema::CUSTOMER_ID], SortMultipleOptions::default())
 }

@@ -52,21 +52,28 @@ fn norm(c: &str) -> Expr {
         .otherwise(lit(0.0))
 }
 
-/// Interaction count per customer from events.
-pub fn interactions(events: LazyFrame) -> LazyFrame {
+/// Interaction count per customer from events on or before `as_of` (local date).
+pub fn interactions(events: LazyFrame, as_of: chrono::NaiveDate) -> LazyFrame {
+    let day = col(schema::OCCURRED_AT).dt().date().cast(DataType::Int32);
     events
+        .filter(day.lt_eq(lit(crate::metrics::day_number(as_of))))
         .group_by([col(schema::CUSTOMER_ID)])
         .agg([len().cast(DataType::Int64).alias(INTERACTION_COUNT)])
 }
 
-/// Adds `interaction_count` (when `events` is given), `value_score` (rounded to 6 decimals) and
+/// Adds `interaction_count` (events on or before as_of, when `events` is given), `value_score` (rounded to 6 decimals) and
 /// `tier` to a frame with customer_id, frequency and monetary.
-pub fn tiers(customers: LazyFrame, events: Option<LazyFrame>, options: &TierOptions) -> LazyFrame {
+pub fn tiers(
+    customers: LazyFrame,
+    events: Option<LazyFrame>,
+    as_of: chrono::NaiveDate,
+    options: &TierOptions,
+) -> LazyFrame {
     let (lf, wf, wm, wi) = match events {
         Some(ev) => (
             customers
                 .join(
-                    interactions(ev),
+                    interactions(ev, as_of),
                     [col(schema::CUSTOMER_ID)],
                     [col(schema::CUSTOMER_ID)],
                     JoinArgs::new(JoinType::Left),

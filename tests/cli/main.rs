@@ -2,7 +2,9 @@
 //! Golden cases live as plain files under testdata/cases/<command>/<case>/; set
 //! `CUSTSEG_BLESS=1` to rewrite their expectations, then review with `git diff`.
 
+mod clv;
 mod golden;
 mod ingest;
+mod report;
 mod rfm;
 mod support;

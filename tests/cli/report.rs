@@ -1,0 +1,96 @@
+//! `custseg report` and `custseg run`: the weekly job end to end on the shop example, its files,
+//! determinism, and the planted VIP alerts.
+
+use crate::support::{self, custseg};
+
+fn run_into(out: &std::path::Path) -> String {
+    let output = custseg()
+        .args(["run", "--as-of", "2025-01-01", "--config"])
+        .arg(support::root().join("examples/shop/custseg.toml"))
+        .arg("--out")
+        .arg(out)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(output).unwrap()
+}
+
+#[test]
+fn run_writes_the_full_set_and_is_deterministic() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let summary = run_into(a.path());
+    run_into(b.path());
+    assert!(
+        summary.contains("ingest: read 2000 rows, kept 1955, rejected 19, duplicates 26"),
+        "{summary}"
+    );
+    assert!(summary.contains("VIP alerts:"), "{summary}");
+    let files = [
+        "ingest-2025-01-01/orders.parquet",
+        "ingest-2025-01-01/customers.parquet",
+        "ingest-2025-01-01/events.parquet",
+        "ingest-2025-01-01/rejects.csv",
+        "ingest-2025-01-01/summary.json",
+        "value-2025-01-01.parquet",
+        "report-2025-01-01.html",
+        "report-2025-01-01.md",
+        "vip-2025-01-01.csv",
+        "alerts-2025-01-01.csv",
+        "segments-2025-01-01.csv",
+        "migration-2025-01-01.csv",
+        "clv-params-2025-01-01.json",
+    ];
+    for f in files {
+        let x = std::fs::read(a.path().join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        let y = std::fs::read(b.path().join(f)).unwrap();
+        assert!(x == y, "{f} differs between two runs with the same --as-of");
+    }
+    // Nothing but the published files: the staging folder is gone.
+    let leftovers: Vec<_> = std::fs::read_dir(a.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "staging leftovers: {leftovers:?}");
+    let value = support::read_parquet(&a.path().join("value-2025-01-01.parquet"));
+    for c in [
+        "clv",
+        "p_alive",
+        "expected_purchases",
+        "tier",
+        "segment",
+        "lifecycle_stage",
+    ] {
+        assert!(value.column(c).is_ok(), "value table lacks {c}");
+    }
+    let html = std::fs::read_to_string(a.path().join("report-2025-01-01.html")).unwrap();
+    assert!(
+        html.contains("<svg") && !html.contains("src=\"http"),
+        "self-contained page with charts"
+    );
+}
+
+#[test]
+fn a_failing_run_leaves_nothing_half_written() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bad.toml");
+    std::fs::write(
+        &config,
+        "[[sources]]\nname = \"web\"\nkind = \"orders\"\npaths = [\"orders.csv\"]\n[sources.columns]\nemail = \"e\"\nordered_at = \"t\"\namount = \"a\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("orders.csv"), "e,t,x\na@b.c,2024-01-01,1\n").unwrap();
+    custseg()
+        .args(["run", "--quiet", "--as-of", "2025-01-01", "--config"])
+        .arg(&config)
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .code(2);
+    let entries: Vec<_> = std::fs::read_dir(out.path()).unwrap().collect();
+    assert!(entries.is_empty(), "a failed run wrote {entries:?}");
+}
