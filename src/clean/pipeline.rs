@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::clean::identity::{self, KeyMaps};
 use crate::clean::rules::{
-    self, TimeWindow, FILE, FIRST, LINE, MESSAGE, RAW_JSON, RAW_PREFIX, REASON,
+    self, TimeWindow, BLANK, FILE, FIRST, LINE, MESSAGE, RAW_JSON, RAW_PREFIX, REASON,
 };
 use crate::config::{Config, FileFormat, Source};
 use crate::error::{Error, Result};
@@ -34,6 +34,8 @@ pub struct SourceReport {
     pub rejected: u64,
     /// Rows identical in every mapped field to an earlier row of the source.
     pub duplicates: u64,
+    /// Lines whose mapped fields are all empty (blank lines): skipped, not counted in `read`.
+    pub blank_lines: u64,
     /// Rejected rows per reason code.
     pub rejected_by_reason: BTreeMap<String, u64>,
     /// rejected / read (0 when nothing was read).
@@ -407,7 +409,13 @@ fn clean_source(
         .keys()
         .map(|c| col(format!("{RAW_PREFIX}{c}")))
         .collect();
-    let raw = raw.with_column(as_struct(raw_cols).is_first_distinct().alias(FIRST));
+    let blank = raw_cols.iter().fold(lit(true), |acc, c| {
+        acc.and(crate::clean::parse::text(c.clone()).is_null())
+    });
+    let raw = raw.with_columns([
+        as_struct(raw_cols).is_first_distinct().alias(FIRST),
+        blank.alias(BLANK),
+    ]);
     let plan = rules::clean_plan(raw, source, &config.settings, window);
     if explain {
         eprintln!(
@@ -424,6 +432,8 @@ fn clean_source(
         ))
         .hint("check the source's format, delimiter and encoding in the config")
     })?;
+    let blank_lines = df.column(BLANK)?.bool()?.sum().map_or(0, u64::from);
+    let df = df.lazy().filter(col(BLANK).not()).collect()?;
     let read = df.height() as u64;
     let unique = df.clone().lazy().filter(col(FIRST)).collect()?;
     let duplicates = read - unique.height() as u64;
@@ -459,6 +469,7 @@ fn clean_source(
         kept: kept.height() as u64,
         rejected,
         duplicates,
+        blank_lines,
         rejected_by_reason,
         reject_rate: if read == 0 {
             0.0

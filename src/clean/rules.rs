@@ -23,6 +23,8 @@ pub const REASON: &str = "__reason";
 pub const MESSAGE: &str = "__message";
 /// True on the first occurrence of a row's raw values within its source (duplicates are false).
 pub const FIRST: &str = "__first";
+/// True when every mapped field of a row is empty (a blank line): not a row at all.
+pub const BLANK: &str = "__blank";
 /// The raw values of a row as a JSON object keyed by export column name.
 pub const RAW_JSON: &str = "__raw";
 
@@ -252,7 +254,7 @@ pub fn clean_plan(
 ) -> LazyFrame {
     let tz = settings.timezone;
     let raw_json = raw_json(source).alias(RAW_JSON);
-    let mut provenance = vec![col(FILE), col(LINE), col(FIRST), raw_json];
+    let mut provenance = vec![col(FILE), col(LINE), col(FIRST), col(BLANK), raw_json];
     // Raw columns stay until the rules have read them, then go.
     let raw_names: Vec<String> = source
         .columns

@@ -74,7 +74,7 @@ impl Destination {
                     "cannot tell the output format of {} from its extension",
                     p.display()
                 ))
-                .hint("use .csv, .tsv, .json, .ndjson, .parquet or .md, or pass --format")
+                .hint("use .csv, .tsv, .json, .ndjson, .parquet, .md or .html, or pass --format")
             })?,
             (None, None) if std::io::stdout().is_terminal() => OutputFormat::Table,
             (None, None) => OutputFormat::Csv,
@@ -147,11 +147,12 @@ fn encode(df: &mut DataFrame, dest: &Destination, w: &mut dyn Write) -> Result<(
             } else {
                 b','
             };
+            let mut safe = neutralise_formulas(df)?;
             CsvWriter::new(w)
                 .include_header(true)
                 .with_separator(sep)
                 .with_datetime_format(Some("%Y-%m-%dT%H:%M:%S%:z".into()))
-                .finish(df)
+                .finish(&mut safe)
                 .map_err(engine_write_error)
         }
         OutputFormat::Json => JsonWriter::new(w)
@@ -167,6 +168,34 @@ fn encode(df: &mut DataFrame, dest: &Destination, w: &mut dyn Write) -> Result<(
             .map(|_| ())
             .map_err(engine_write_error),
     }
+}
+
+/// Text cells that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or
+/// carriage return) get a leading `'`, the OWASP-recommended neutralisation for CSV files.
+/// Numbers are not text cells and are never touched.
+pub fn neutralise_formulas(df: &DataFrame) -> Result<DataFrame> {
+    let exprs: Vec<Expr> = df
+        .columns()
+        .iter()
+        .map(|c| {
+            let name = c.name().as_str();
+            if c.dtype() == &DataType::String {
+                let v = col(name);
+                when(
+                    v.clone()
+                        .str()
+                        .contains(lit(r"^[=+\-@\t\r]"), true)
+                        .fill_null(lit(false)),
+                )
+                .then(concat_str([lit("'"), v.clone()], "", false))
+                .otherwise(v)
+                .alias(name)
+            } else {
+                col(name)
+            }
+        })
+        .collect();
+    Ok(df.clone().lazy().select(exprs).collect()?)
 }
 
 fn engine_write_error(e: PolarsError) -> Error {
