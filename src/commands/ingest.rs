@@ -112,6 +112,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
     )?;
     progress.stage("writing");
     std::fs::create_dir_all(&out_dir).map_err(|e| io_error("create", &out_dir, e))?;
+    let _lock = crate::io::lock::DirLock::acquire(&out_dir)?;
     for (df, name) in [
         (ingested.orders, schema::ORDERS_FILE),
         (ingested.customers, schema::CUSTOMERS_FILE),

@@ -90,6 +90,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
     let tz = config.settings.timezone;
     let as_of = ctx.as_of.unwrap_or(AsOf::Today).resolve(tz);
     std::fs::create_dir_all(&out_dir).map_err(|e| io_error("create", &out_dir, e))?;
+    let _lock = crate::io::lock::DirLock::acquire(&out_dir)?;
     let stage = tempfile::Builder::new()
         .prefix(".custseg-run-")
         .tempdir_in(&out_dir)

@@ -2,5 +2,6 @@
 //! that owns every output format and atomic file writes.
 
 pub mod input;
+pub mod lock;
 pub mod read;
 pub mod write;

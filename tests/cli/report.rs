@@ -94,3 +94,25 @@ fn a_failing_run_leaves_nothing_half_written() {
     let entries: Vec<_> = std::fs::read_dir(out.path()).unwrap().collect();
     assert!(entries.is_empty(), "a failed run wrote {entries:?}");
 }
+
+#[test]
+fn a_second_job_on_the_same_output_directory_is_refused() {
+    let out = tempfile::tempdir().unwrap();
+    // A job in progress holds the lock file.
+    std::fs::write(out.path().join(".custseg.lock"), "12345\n").unwrap();
+    custseg()
+        .args(["run", "--quiet", "--as-of", "2025-01-01", "--config"])
+        .arg(support::root().join("examples/shop/custseg.toml"))
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(
+            "another custseg job is writing into",
+        ));
+    let entries: Vec<String> = std::fs::read_dir(out.path())
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().to_string()))
+        .collect();
+    assert_eq!(entries, [".custseg.lock"], "the refused job wrote nothing");
+}
