@@ -500,3 +500,54 @@ fn counts_by(df: &DataFrame, key: &str) -> Result<BTreeMap<String, u64>> {
         .filter_map(|(name, n)| Some((name?.to_string(), n?)))
         .collect())
 }
+
+impl Summary {
+    /// One message per source whose reject rate is above `limit` (empty when all are within).
+    pub fn over_reject_limit(&self, limit: f64) -> Vec<String> {
+        self.sources
+            .iter()
+            .filter(|s| s.reject_rate > limit)
+            .map(|s| {
+                format!(
+                    "source \"{}\" rejected {:.2}% of its rows (limit {:.2}%)",
+                    s.name,
+                    s.reject_rate * 100.0,
+                    limit * 100.0
+                )
+            })
+            .collect()
+    }
+}
+
+impl Ingested {
+    /// Writes the tables and summary.json into `dir` (each file atomically; summary last).
+    /// Output files of kinds without sources are removed, so a reused folder never mixes runs.
+    pub fn write_to(&self, dir: &std::path::Path) -> Result<()> {
+        use crate::io::write::{self, Destination};
+        std::fs::create_dir_all(dir).map_err(|e| crate::error::io_error("create", dir, e))?;
+        for (df, name) in [
+            (&self.orders, schema::ORDERS_FILE),
+            (&self.customers, schema::CUSTOMERS_FILE),
+            (&self.events, schema::EVENTS_FILE),
+            (&Some(self.rejects.clone()), schema::REJECTS_FILE),
+        ] {
+            let path = dir.join(name);
+            match df {
+                Some(df) => {
+                    let dest = Destination::resolve(None, Some(&path))?;
+                    write::write_frame(&mut df.clone(), &dest, true)?;
+                }
+                None if path.exists() => std::fs::remove_file(&path)
+                    .map_err(|e| crate::error::io_error("remove the stale", &path, e))?,
+                None => {}
+            }
+        }
+        let json = serde_json::to_string_pretty(&self.summary)
+            .map_err(|e| Error::runtime(format!("cannot encode summary: {e}")))?;
+        write::write_atomic(&dir.join(schema::SUMMARY_FILE), |w| {
+            w.write_all(json.as_bytes())
+                .and_then(|()| w.write_all(b"\n"))
+                .map_err(|e| Error::runtime(format!("cannot write summary.json: {e}")))
+        })
+    }
+}

@@ -14,9 +14,9 @@ use crate::clean::pipeline::{self, IngestOptions, Summary};
 use crate::commands::{Ctx, Status};
 use crate::config::Config;
 use crate::error::{io_error, Error, Result};
-use crate::io::write::{self, Destination};
+
 use crate::progress::Progress;
-use crate::schema::{self, Kind};
+use crate::schema::Kind;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -113,26 +113,8 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
     progress.stage("writing");
     std::fs::create_dir_all(&out_dir).map_err(|e| io_error("create", &out_dir, e))?;
     let _lock = crate::io::lock::DirLock::acquire(&out_dir)?;
-    for (df, name) in [
-        (ingested.orders, schema::ORDERS_FILE),
-        (ingested.customers, schema::CUSTOMERS_FILE),
-        (ingested.events, schema::EVENTS_FILE),
-        (Some(ingested.rejects), schema::REJECTS_FILE),
-    ] {
-        if let Some(mut df) = df {
-            let path = out_dir.join(name);
-            let dest = Destination::resolve(None, Some(&path))?;
-            write::write_frame(&mut df, &dest, true)?;
-        }
-    }
+    ingested.write_to(&out_dir)?;
     let summary = &ingested.summary;
-    let json = serde_json::to_string_pretty(summary)
-        .map_err(|e| Error::runtime(format!("cannot encode summary: {e}")))?;
-    write::write_atomic(&out_dir.join(schema::SUMMARY_FILE), |w| {
-        w.write_all(json.as_bytes())
-            .and_then(|()| w.write_all(b"\n"))
-            .map_err(|e| Error::runtime(format!("cannot write summary.json: {e}")))
-    })?;
     progress.finish();
     if !ctx.quiet {
         eprintln!("{}", summary_table(summary));
@@ -146,19 +128,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
         );
     }
     if let Some(limit) = args.max_reject_rate {
-        let over: Vec<String> = summary
-            .sources
-            .iter()
-            .filter(|s| s.reject_rate > limit)
-            .map(|s| {
-                format!(
-                    "source \"{}\" rejected {:.2}% of its rows (limit {:.2}%)",
-                    s.name,
-                    s.reject_rate * 100.0,
-                    limit * 100.0
-                )
-            })
-            .collect();
+        let over = summary.over_reject_limit(limit);
         if !over.is_empty() {
             return Ok(Status::CheckFailed(over.join("; ")));
         }

@@ -76,8 +76,10 @@ pub fn prepare(args: &InputArgs, ctx: &Ctx) -> Result<Prepared> {
         })?,
         None => chrono_tz::UTC,
     };
-    // Raw files are cleaned with the as-of date (or today) as the future limit.
-    let limit = ctx.as_of.unwrap_or(AsOf::Today).resolve(tz);
+    // Raw files are cleaned with today (or a later as-of date) as the future limit; lines after an
+    // earlier as-of date are not bad data, the metrics leave them out.
+    let today = AsOf::Today.resolve(tz);
+    let limit = ctx.as_of.map_or(today, |a| a.resolve(tz).max(today));
     let data = input::load(&args.input, tz_name.as_deref(), limit)?;
     if data.rejected > 0 && !ctx.quiet {
         eprintln!(

@@ -246,22 +246,19 @@ pub fn vip_report(
 ) -> Result<(Report, usize)> {
     let as_of = prepared.as_of;
     let previous_end = as_of - chrono::Duration::days(options.period_days);
-    let now = commands::collect(
-        vip::select(value_table_at(prepared, scoring, as_of)?, options),
-        ctx,
-        "vip",
-    )?;
-    let before = commands::collect(
-        vip::select(value_table_at(prepared, scoring, previous_end)?, options),
-        ctx,
-        "previous vip",
-    )?;
-    if options.rank_by == RankBy::Clv && now.column("clv").is_err() {
+    let mut table_now = value_table_at(prepared, scoring, as_of)?;
+    if options.rank_by == RankBy::Clv && table_now.collect_schema()?.get("clv").is_none() {
         return Err(
             Error::usage("--rank-by clv needs CLV columns in the value table")
                 .hint("use --rank-by monetary or value_score, or custseg run, which adds CLV"),
         );
     }
+    let now = commands::collect(vip::select(table_now, options), ctx, "vip")?;
+    let before = commands::collect(
+        vip::select(value_table_at(prepared, scoring, previous_end)?, options),
+        ctx,
+        "previous vip",
+    )?;
     let activity = vip::period_activity(prepared.data.orders.clone(), as_of, options);
     let alerts = vip::alerts_section(&now, &before, activity, options, previous_end)?;
     let n_alerts = alerts.table.height();

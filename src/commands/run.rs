@@ -110,24 +110,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
         },
         &progress,
     )?;
-    let ingest_dir = stage.path().join(format!("ingest-{as_of}"));
-    std::fs::create_dir_all(&ingest_dir).map_err(|e| io_error("create", &ingest_dir, e))?;
-    for (df, name) in [
-        (&ingested.orders, schema::ORDERS_FILE),
-        (&ingested.customers, schema::CUSTOMERS_FILE),
-        (&ingested.events, schema::EVENTS_FILE),
-        (&Some(ingested.rejects.clone()), schema::REJECTS_FILE),
-    ] {
-        if let Some(df) = df {
-            write_file(&mut df.clone(), &ingest_dir.join(name))?;
-        }
-    }
-    let summary_json = serde_json::to_string_pretty(&ingested.summary)
-        .map_err(|e| Error::runtime(format!("cannot encode summary: {e}")))?;
-    write_text(
-        &ingest_dir.join(schema::SUMMARY_FILE),
-        &(summary_json + "\n"),
-    )?;
+    ingested.write_to(&stage.path().join(format!("ingest-{as_of}")))?;
     let orders = ingested
         .orders
         .clone()
@@ -337,19 +320,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
     }
     println!("wrote {} files into {}", written, out_dir.display());
     if let Some(limit) = args.max_reject_rate {
-        let over: Vec<String> = s
-            .sources
-            .iter()
-            .filter(|src| src.reject_rate > limit)
-            .map(|src| {
-                format!(
-                    "source \"{}\" rejected {:.2}% of its rows (limit {:.2}%)",
-                    src.name,
-                    src.reject_rate * 100.0,
-                    limit * 100.0
-                )
-            })
-            .collect();
+        let over = s.over_reject_limit(limit);
         if !over.is_empty() {
             return Ok(Status::CheckFailed(over.join("; ")));
         }

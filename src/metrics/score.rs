@@ -88,8 +88,16 @@ pub const CLV_COLUMNS: &[&str] = &["expected_purchases", "p_alive", "expected_av
 /// Adds the CLV columns of `predictions` (one row per customer, with customer_id) to `table`;
 /// customers without a prediction get nulls. Sorted by customer_id.
 pub fn with_clv(table: LazyFrame, predictions: LazyFrame) -> LazyFrame {
+    // One float rule for the value table: money to cents, expectations and probabilities to 6 decimals.
     let mut cols = vec![col(schema::CUSTOMER_ID)];
-    cols.extend(CLV_COLUMNS.iter().map(|c| col(*c)));
+    cols.extend(CLV_COLUMNS.iter().map(|c| {
+        let decimals = if matches!(*c, "clv" | "expected_avg_spend") {
+            2
+        } else {
+            6
+        };
+        col(*c).round(decimals, RoundMode::HalfAwayFromZero)
+    }));
     table
         .join(
             predictions.select(cols),

@@ -4,8 +4,9 @@
 //!
 //! norm(v) = (v − min) / (max − min) over all scored customers, 0 when max = min. Without an
 //! events table the interaction weight is dropped and the other two are rescaled to sum to 1.
-//! Tier by rank: rank_min of value_score, descending; share = (rank_min − 1) / n; `high` when
-//! share < high, `mid` when share < high + mid, else `low` (ties share a tier).
+//! Tier by rank: rank_min of value_score, descending; `high` when rank_min − 1 < high × n, `mid`
+//! when rank_min − 1 < (high + mid) × n, else `low` (the products rounded to 6 decimals; ties
+//! share a tier). With the defaults and 70 customers: ranks 1–14 high, 15–35 mid.
 
 use polars::prelude::*;
 
@@ -107,10 +108,14 @@ pub fn tiers(
             None,
         )
         .cast(DataType::Float64);
-    let share = (rank - lit(1.0)) / len().cast(DataType::Float64);
-    let tier = when(share.clone().lt(lit(options.high_share)))
+    // Customers ranked before this one, compared with share × n rounded to 6 decimals, so that
+    // 0.2 × 70 is exactly 14 and not 14.000000000000002.
+    let before = rank - lit(1.0);
+    let n = len().cast(DataType::Float64);
+    let cut = |share: f64| (lit(share) * n.clone()).round(6, RoundMode::HalfAwayFromZero);
+    let tier = when(before.clone().lt(cut(options.high_share)))
         .then(lit("high"))
-        .when(share.lt(lit(options.high_share + options.mid_share)))
+        .when(before.lt(cut(options.high_share + options.mid_share)))
         .then(lit("mid"))
         .otherwise(lit("low"));
     lf.with_column(

@@ -9,13 +9,13 @@
 //! mean_repeat_spend, expected_purchases, p_alive, expected_avg_spend, clv; then dert for
 //! Pareto/NBD; then holdout_purchases and expected_holdout_purchases with a holdout end.
 
-use btyd::{BgNbd, FitOptions, GammaGamma, MbgNbd, ParetoNbd, SpendFit, Summary};
+use btyd::{BgNbd, FitOptions, GammaGamma, MbgNbd, ParetoNbd, Summary};
 use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::models::diagnostics::{self, Diagnostics};
-use crate::models::params::{CountModel, ModelKind, ParamsFile};
+use crate::models::params::{CountModel, ModelKind, ParamsFile, SpendModelFit};
 use crate::models::prep::{self, PrepOptions, TimeUnit, MONTH_DAYS, YEAR_DAYS};
 use crate::progress::Progress;
 use crate::schema;
@@ -152,7 +152,9 @@ impl ClvOptions {
                 self.annual_discount_rate
             )));
         }
-        if self.model == ModelKind::Pnbd && self.annual_discount_rate == 0.0 && self.params.is_none()
+        if self.model == ModelKind::Pnbd
+            && self.annual_discount_rate == 0.0
+            && self.params.is_none()
             || self
                 .params
                 .as_ref()
@@ -246,7 +248,7 @@ pub fn predict_table(orders: LazyFrame, options: &ClvOptions) -> Result<DataFram
 /// Engine errors.
 pub fn latest_purchase_date(orders: LazyFrame) -> Result<Option<NaiveDate>> {
     let df = prep::last_purchase_day(orders).collect()?;
-    Ok(first_date(&df, prep::LAST_PURCHASE, false)?)
+    first_date(&df, prep::LAST_PURCHASE, false)
 }
 
 /// min (or max) of a Date column as a date.
@@ -355,7 +357,10 @@ pub fn run(orders: LazyFrame, options: &ClvOptions, progress: &Progress) -> Resu
                 Err(btyd::Error::Empty) => None,
                 Err(e) => return Err(model_error(e)),
             };
-            let params = with_spend(params, spend_fit.as_ref());
+            let params = ParamsFile {
+                spend_model: spend_fit.as_ref().map(SpendModelFit::from),
+                ..params
+            };
             let spend_model = spend_fit.map(|s| s.fit.params);
             (count, spend_model, params, true)
         }
@@ -386,15 +391,15 @@ pub fn run(orders: LazyFrame, options: &ClvOptions, progress: &Progress) -> Resu
     let avg_spend: Vec<f64> = x
         .iter()
         .zip(&spend)
-        .map(|(&xi, &mi)| {
-            match spend_model.and_then(|g| g.expected_spend(xi, mi.max(0.0))) {
+        .map(
+            |(&xi, &mi)| match spend_model.and_then(|g| g.expected_spend(xi, mi.max(0.0))) {
                 Some(v) => v,
                 None => {
                     spend_fallback += 1;
                     fallback
                 }
-            }
-        })
+            },
+        )
         .collect();
 
     let months = options.horizon.months();
@@ -406,7 +411,14 @@ pub fn run(orders: LazyFrame, options: &ClvOptions, progress: &Progress) -> Resu
     };
     clv_options.validate().map_err(model_error)?;
     let unit_clv = par_map(summary.len(), threads, |i| {
-        btyd::clv(model, summary.x[i], summary.t_x[i], summary.t[i], 1.0, &clv_options)
+        btyd::clv(
+            model,
+            summary.x[i],
+            summary.t_x[i],
+            summary.t[i],
+            1.0,
+            &clv_options,
+        )
     });
     let clv: Vec<f64> = index
         .iter()
@@ -435,15 +447,20 @@ pub fn run(orders: LazyFrame, options: &ClvOptions, progress: &Progress) -> Resu
     }
     let mut diagnostics = None;
     if let Some(end) = options.prep.holdout_end {
-        let length = f64::from(prep::epoch_days(end) - prep::epoch_days(options.prep.calibration_end))
-            / unit.days();
+        let length =
+            f64::from(prep::epoch_days(end) - prep::epoch_days(options.prep.calibration_end))
+                / unit.days();
         let expected_holdout = Summary::scatter(
             &model.expected_purchases_rows(&summary, length, threads),
             &index,
         );
         let actual = f64_column(&kept, prep::HOLDOUT_PURCHASES)?;
         let mut rows = diagnostics::calibration_histogram(&count, &summary);
-        rows.extend(diagnostics::holdout_by_frequency(&x, &actual, &expected_holdout));
+        rows.extend(diagnostics::holdout_by_frequency(
+            &x,
+            &actual,
+            &expected_holdout,
+        ));
         diagnostics = Some(Diagnostics {
             holdout_length: length,
             rows,
@@ -481,50 +498,48 @@ fn fit_count(
     summary: &Summary,
     fit_options: &FitOptions,
 ) -> Result<(CountModel, ParamsFile)> {
-    let file = |fit_params: &[f64], fit: &dyn Fn(&[f64]) -> ParamsFile| fit(fit_params);
-    let _ = file;
     let unit = options.prep.time_unit;
     let end = options.prep.calibration_end;
     let n = summary.total_weight() as usize;
     Ok(match options.model {
         ModelKind::Bgnbd => {
             let fit = BgNbd::fit(summary, fit_options).map_err(model_error)?;
-            let p = ParamsFile::new(ModelKind::Bgnbd, &fit, &fit.params.to_vec(), unit, end, n, None);
+            let p = ParamsFile::new(ModelKind::Bgnbd, &fit, &fit.params.to_vec(), unit, end, n);
             (CountModel::BgNbd(fit.params), p)
         }
         ModelKind::Mbgnbd => {
             let fit = MbgNbd::fit(summary, fit_options).map_err(model_error)?;
-            let p = ParamsFile::new(ModelKind::Mbgnbd, &fit, &fit.params.to_vec(), unit, end, n, None);
+            let p = ParamsFile::new(ModelKind::Mbgnbd, &fit, &fit.params.to_vec(), unit, end, n);
             (CountModel::MbgNbd(fit.params), p)
         }
         ModelKind::Pnbd => {
             let fit = ParetoNbd::fit(summary, fit_options).map_err(model_error)?;
-            let p = ParamsFile::new(ModelKind::Pnbd, &fit, &fit.params.to_vec(), unit, end, n, None);
+            let p = ParamsFile::new(ModelKind::Pnbd, &fit, &fit.params.to_vec(), unit, end, n);
             (CountModel::ParetoNbd(fit.params), p)
         }
     })
 }
 
-/// `params` with the spend part of `spend` (fit statistics included).
-fn with_spend(params: ParamsFile, spend: Option<&SpendFit>) -> ParamsFile {
-    let with = ParamsFile::new(
-        params.model,
-        &btyd::Fit {
-            params: (),
-            log_likelihood: 0.0,
-            iterations: 0,
-            converged: false,
-            starts_tried: 0,
-            std_errors: None,
-        },
-        &[],
-        params.time_unit,
-        NaiveDate::MIN,
-        0,
-        spend,
-    );
-    ParamsFile {
-        spend_model: with.spend_model,
-        ..params
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn horizons_parse_into_days_and_months() {
+        let h = Horizon::parse("39w").unwrap();
+        assert_eq!(h.days, 273.0);
+        assert_eq!(h.in_unit(TimeUnit::Week), 39.0);
+        assert_eq!(h.months(), 9);
+        let h = Horizon::parse("12m").unwrap();
+        assert_eq!(h.days, 365.25);
+        assert_eq!(h.months(), 12);
+        assert_eq!(h.in_unit(TimeUnit::Month), 12.0);
+        assert_eq!(Horizon::parse("1y").unwrap().months(), 12);
+        assert_eq!(Horizon::parse("90d").unwrap().months(), 3);
+        assert_eq!(Horizon::parse("1.5Y").unwrap().months(), 18);
+        assert_eq!(Horizon::parse("10d").unwrap().months(), 0);
+        for bad in ["", "w", "12", "12x", "-3m", "0d", "nanw", "infd", "1e9y"] {
+            assert!(Horizon::parse(bad).is_err(), "{bad}");
+        }
     }
 }

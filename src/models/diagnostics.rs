@@ -33,7 +33,8 @@ pub struct Row {
     /// Calibration: the model's expected number of customers with that x,
     /// Σ_i P(X(T_i) = x). Holdout: Σ_i E[Y(t) | x_i, t_x,i, T_i] over those customers.
     pub expected: f64,
-    /// Holdout only: mean over those customers of |actual_i − expected_i|.
+    /// Holdout only: mean over those customers of |actual_i − expected_i| (None without
+    /// customers).
     pub mean_abs_error: Option<f64>,
 }
 
@@ -56,12 +57,16 @@ impl Diagnostics {
     }
 
     /// The rows as a frame: section, frequency, customers, actual, expected,
-    /// actual_per_customer, expected_per_customer, mean_abs_error.
+    /// actual_per_customer, expected_per_customer, mean_abs_error (the last three null in the
+    /// calibration section and for frequencies without customers).
     ///
     /// # Errors
     /// Engine errors only.
     pub fn to_frame(&self) -> Result<DataFrame> {
-        let per = |v: f64, n: usize| if n == 0 { 0.0 } else { v / n as f64 };
+        let per = |r: &Row, v: f64| match (r.section, r.customers) {
+            (CALIBRATION, _) | (_, 0) => None,
+            (_, n) => Some(v / n as f64),
+        };
         let rows = &self.rows;
         let df = df!(
             "section" => rows.iter().map(|r| r.section).collect::<Vec<_>>(),
@@ -69,8 +74,8 @@ impl Diagnostics {
             "customers" => rows.iter().map(|r| r.customers as u64).collect::<Vec<_>>(),
             "actual" => rows.iter().map(|r| r.actual).collect::<Vec<_>>(),
             "expected" => rows.iter().map(|r| r.expected).collect::<Vec<_>>(),
-            "actual_per_customer" => rows.iter().map(|r| per(r.actual, r.customers)).collect::<Vec<_>>(),
-            "expected_per_customer" => rows.iter().map(|r| per(r.expected, r.customers)).collect::<Vec<_>>(),
+            "actual_per_customer" => rows.iter().map(|r| per(r, r.actual)).collect::<Vec<_>>(),
+            "expected_per_customer" => rows.iter().map(|r| per(r, r.expected)).collect::<Vec<_>>(),
             "mean_abs_error" => rows.iter().map(|r| r.mean_abs_error).collect::<Vec<_>>(),
         )?;
         Ok(df)
@@ -156,7 +161,7 @@ pub fn holdout_by_frequency(x: &[f64], actual: &[f64], expected: &[f64]) -> Vec<
         exp[k] += ei;
         abs[k] += (ai - ei).abs();
     }
-    let mae = |a: f64, n: usize| if n == 0 { 0.0 } else { a / n as f64 };
+    let mae = |a: f64, n: usize| (n > 0).then(|| a / n as f64);
     let mut rows: Vec<Row> = (0..=TOP_BUCKET)
         .map(|k| Row {
             section: HOLDOUT,
@@ -164,7 +169,7 @@ pub fn holdout_by_frequency(x: &[f64], actual: &[f64], expected: &[f64]) -> Vec<
             customers: n[k],
             actual: act[k],
             expected: exp[k],
-            mean_abs_error: Some(mae(abs[k], n[k])),
+            mean_abs_error: mae(abs[k], n[k]),
         })
         .collect();
     let total: usize = n.iter().sum();
@@ -174,7 +179,7 @@ pub fn holdout_by_frequency(x: &[f64], actual: &[f64], expected: &[f64]) -> Vec<
         customers: total,
         actual: act.iter().sum(),
         expected: exp.iter().sum(),
-        mean_abs_error: Some(mae(abs.iter().sum(), total)),
+        mean_abs_error: mae(abs.iter().sum(), total),
     });
     rows
 }
@@ -197,7 +202,11 @@ pub fn count_pmf(model: &CountModel, t: f64, k_max: usize) -> Vec<f64> {
             CountModel::MbgNbd(m) => bgnbd_pmf(&bg_of(m), t, k, true),
             CountModel::ParetoNbd(m) => pareto_nbd_pmf(m, t, k),
         };
-        *p = if v.is_finite() { v.clamp(0.0, 1.0) } else { 0.0 };
+        *p = if v.is_finite() {
+            v.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
     }
     out
 }
@@ -246,7 +255,8 @@ fn pareto_nbd_pmf(m: &ParetoNbd, t: f64, x: usize) -> f64 {
     let ParetoNbd { r, alpha, s, beta } = *m;
     let xf = x as f64;
     let alive = (s * (beta.ln() - (beta + t).ln()) + ln_nbd(r, alpha, t, x)).exp();
-    let ln_c = r * alpha.ln() + s * beta.ln() + ln_beta(r + xf, s + 1.0) - ln_gamma(r) - ln_gamma(s);
+    let ln_c =
+        r * alpha.ln() + s * beta.ln() + ln_beta(r + xf, s + 1.0) - ln_gamma(r) - ln_gamma(s);
     let c = r + s + xf + 1.0;
     let ln_a = |i: f64, t: f64| -> f64 {
         let a = r + s + i;
@@ -271,7 +281,6 @@ fn pareto_nbd_pmf(m: &ParetoNbd, t: f64, x: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use btyd::PurchaseModel;
 
     fn models() -> Vec<CountModel> {
         vec![
@@ -279,7 +288,7 @@ mod tests {
             CountModel::MbgNbd(MbgNbd::new(0.525, 6.183, 0.891, 1.614).unwrap()),
             CountModel::ParetoNbd(ParetoNbd::new(0.553, 10.578, 0.606, 11.669).unwrap()),
             // β > α takes the other ₂F₁ branch.
-            CountModel::ParetoNbd(ParetoNbd::new(0.8, 3.0, 1.4, 20.0).unwrap()),
+            CountModel::ParetoNbd(ParetoNbd::new(0.8, 10.0, 1.4, 20.0).unwrap()),
         ]
     }
 
@@ -311,7 +320,11 @@ mod tests {
 
     #[test]
     fn holdout_buckets_and_totals() {
-        let rows = holdout_by_frequency(&[0.0, 0.0, 1.0, 9.0], &[1.0, 0.0, 2.0, 5.0], &[0.5, 0.5, 1.0, 4.0]);
+        let rows = holdout_by_frequency(
+            &[0.0, 0.0, 1.0, 9.0],
+            &[1.0, 0.0, 2.0, 5.0],
+            &[0.5, 0.5, 1.0, 4.0],
+        );
         assert_eq!(rows.len(), TOP_BUCKET + 2);
         assert_eq!(rows[0].customers, 2);
         assert_eq!(rows[0].actual, 1.0);

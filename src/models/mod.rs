@@ -1,2 +1,9 @@
 //! Customer-base models on top of the `btyd` crate: data preparation from order lines (polars
-//! plans) and per-customer predictions.
+//! plans), fitting, per-customer predictions and CLV, the params file, and the
+//! calibration/holdout diagnostics. `custseg clv` drives it; `custseg score` can call
+//! [`clv::predict_table`].
+
+pub mod clv;
+pub mod diagnostics;
+pub mod params;
+pub mod prep;

@@ -2,7 +2,9 @@
 //! and Gamma-Gamma spend model with their fit statistics, the time unit their rates are in and
 //! the calibration end they were fitted with. JSON, written with full f64 precision (shortest
 //! round-trip form), so scoring with `--params` reproduces the fitting run's predictions bit for
-//! bit. The format is documented in docs/clv.md.
+//! bit. The format is documented in docs/clv.md. Only `format`, `model`, `time_unit`,
+//! `calibration_end` and the `params` objects are required, so published estimates can be
+//! written by hand; the fit statistics default to 0 / false / null.
 
 use btyd::{BgNbd, Fit, GammaGamma, MbgNbd, ParetoNbd, SpendFit};
 use chrono::NaiveDate;
@@ -165,14 +167,19 @@ pub struct PurchaseModelFit {
     /// The maximum-likelihood parameters.
     pub params: PurchaseParams,
     /// Their asymptotic standard errors (null when the Hessian is not positive definite).
+    #[serde(default)]
     pub std_errors: Option<PurchaseParams>,
     /// Σ ln L over the calibration customers, in the file's time unit.
+    #[serde(default)]
     pub log_likelihood: f64,
     /// BFGS iterations of the run that produced the parameters.
+    #[serde(default)]
     pub iterations: usize,
     /// Whether that run met the gradient tolerance.
+    #[serde(default)]
     pub converged: bool,
     /// Starting points tried.
+    #[serde(default)]
     pub starts_tried: usize,
 }
 
@@ -183,21 +190,49 @@ pub struct SpendModelFit {
     /// p, q, γ.
     pub params: GammaGamma,
     /// Their asymptotic standard errors (null when the Hessian is not positive definite).
+    #[serde(default)]
     pub std_errors: Option<GammaGamma>,
     /// Σ ln f(m_x) over the customers used.
+    #[serde(default)]
     pub log_likelihood: f64,
     /// BFGS iterations.
+    #[serde(default)]
     pub iterations: usize,
     /// Whether the fit met the gradient tolerance.
+    #[serde(default)]
     pub converged: bool,
     /// Starting points tried.
+    #[serde(default)]
     pub starts_tried: usize,
     /// Customers used: x ≥ 1 and a positive mean repeat spend.
+    #[serde(default)]
     pub customers: usize,
     /// Customers left out because x = 0.
+    #[serde(default)]
     pub excluded_no_repeat: usize,
     /// Customers with x ≥ 1 left out because their mean repeat spend is ≤ 0.
+    #[serde(default)]
     pub excluded_bad_spend: usize,
+}
+
+impl From<&SpendFit> for SpendModelFit {
+    fn from(s: &SpendFit) -> Self {
+        SpendModelFit {
+            params: s.fit.params,
+            std_errors: s.fit.std_errors.as_deref().map(|se| GammaGamma {
+                p: se.first().copied().unwrap_or(f64::NAN),
+                q: se.get(1).copied().unwrap_or(f64::NAN),
+                gamma: se.get(2).copied().unwrap_or(f64::NAN),
+            }),
+            log_likelihood: s.fit.log_likelihood,
+            iterations: s.fit.iterations,
+            converged: s.fit.converged,
+            starts_tried: s.fit.starts_tried,
+            customers: s.used,
+            excluded_no_repeat: s.excluded_no_repeat,
+            excluded_bad_spend: s.excluded_bad_spend,
+        }
+    }
 }
 
 /// The whole params file.
@@ -213,6 +248,7 @@ pub struct ParamsFile {
     /// Calibration end of the fit (YYYY-MM-DD).
     pub calibration_end: String,
     /// Customers in the fit.
+    #[serde(default)]
     pub customers: usize,
     /// The purchase-count model.
     pub purchase_model: PurchaseModelFit,
@@ -221,7 +257,8 @@ pub struct ParamsFile {
 }
 
 impl ParamsFile {
-    /// A file for a fitted purchase model and an optional spend fit.
+    /// A file for a fitted purchase model (`params` in natural order) without a spend model;
+    /// set `spend_model` from a [`SpendFit`] with `SpendModelFit::from`.
     #[must_use]
     pub fn new<M>(
         model: ModelKind,
@@ -230,7 +267,6 @@ impl ParamsFile {
         time_unit: TimeUnit,
         calibration_end: NaiveDate,
         customers: usize,
-        spend: Option<&SpendFit>,
     ) -> Self {
         ParamsFile {
             format: FORMAT.to_string(),
@@ -249,21 +285,7 @@ impl ParamsFile {
                 converged: fit.converged,
                 starts_tried: fit.starts_tried,
             },
-            spend_model: spend.map(|s| SpendModelFit {
-                params: s.fit.params,
-                std_errors: s.fit.std_errors.as_deref().map(|se| GammaGamma {
-                    p: se.first().copied().unwrap_or(f64::NAN),
-                    q: se.get(1).copied().unwrap_or(f64::NAN),
-                    gamma: se.get(2).copied().unwrap_or(f64::NAN),
-                }),
-                log_likelihood: s.fit.log_likelihood,
-                iterations: s.fit.iterations,
-                converged: s.fit.converged,
-                starts_tried: s.fit.starts_tried,
-                customers: s.used,
-                excluded_no_repeat: s.excluded_no_repeat,
-                excluded_bad_spend: s.excluded_bad_spend,
-            }),
+            spend_model: None,
         }
     }
 
@@ -287,9 +309,8 @@ impl ParamsFile {
         file.count_model(origin)?;
         if let Some(spend) = &file.spend_model {
             let g = spend.params;
-            GammaGamma::new(g.p, g.q, g.gamma).map_err(|e| {
-                Error::input(format!("{origin}: spend_model: {e}")).hint(hint)
-            })?;
+            GammaGamma::new(g.p, g.q, g.gamma)
+                .map_err(|e| Error::input(format!("{origin}: spend_model: {e}")).hint(hint))?;
         }
         Ok(file)
     }
@@ -326,7 +347,9 @@ impl ParamsFile {
                     return Err(bad("needs a and b, and no s or beta".into()));
                 };
                 if self.model == ModelKind::Bgnbd {
-                    CountModel::BgNbd(BgNbd::new(p.r, p.alpha, a, b).map_err(|e| bad(e.to_string()))?)
+                    CountModel::BgNbd(
+                        BgNbd::new(p.r, p.alpha, a, b).map_err(|e| bad(e.to_string()))?,
+                    )
                 } else {
                     CountModel::MbgNbd(
                         MbgNbd::new(p.r, p.alpha, a, b).map_err(|e| bad(e.to_string()))?,

@@ -30,7 +30,7 @@ pub const VALUE: &str = "value";
 pub const PURCHASE_LINES: &str = "purchase_lines";
 /// Column: transactions in the calibration period (x + 1; 0 for customers who are skipped).
 pub const CALIBRATION_TRANSACTIONS: &str = "calibration_transactions";
-/// Column: transaction days up to the last day considered (0 for returns-only customers).
+/// Column: transaction days in the whole input (0 for returns-only customers).
 pub const PURCHASE_DAYS: &str = "purchase_days";
 /// Column: date of the first transaction of the customer, any period.
 pub const FIRST_PURCHASE: &str = "first_purchase";
@@ -109,14 +109,6 @@ pub struct PrepOptions {
     pub time_unit: TimeUnit,
 }
 
-impl PrepOptions {
-    /// The last local date whose order lines are read: the holdout end, else the calibration end.
-    #[must_use]
-    pub fn last_day(&self) -> NaiveDate {
-        self.holdout_end.unwrap_or(self.calibration_end)
-    }
-}
-
 /// Days since 1970-01-01 (polars' physical representation of a Date).
 #[must_use]
 pub fn epoch_days(date: NaiveDate) -> i32 {
@@ -139,11 +131,24 @@ fn count(predicate: Expr) -> Expr {
         .cast(DataType::UInt32)
 }
 
-/// Customer days: `orders` (canonical columns) grouped by customer and local date up to
-/// `last_day` (inclusive). Columns: customer_id, day (Date), value (f64: the net amount of the
+/// Amounts are summed as whole micro-units (millionths of the currency unit): integer addition
+/// is exact, so a sum has the same bits whatever order the engine's threads deliver the rows
+/// in, and whatever the order of the input lines.
+const MICROS: f64 = 1e6;
+
+/// Σ values, each rounded to a micro-unit (half away from zero), exactly.
+fn stable_sum(values: Expr) -> Expr {
+    (values * lit(MICROS))
+        .round(0, RoundMode::HalfAwayFromZero)
+        .cast(DataType::Int64)
+        .sum()
+        .cast(DataType::Float64)
+        / lit(MICROS)
+}
+
+/// Customer days: `orders` (canonical columns) grouped by customer and local date. Columns: customer_id, day (Date), value (f64: the net amount of the
 /// day, returns negative), purchase_lines (u32). A transaction is a row with purchase_lines > 0.
-#[must_use]
-pub fn customer_days(orders: LazyFrame, last_day: NaiveDate) -> LazyFrame {
+pub fn customer_days(orders: LazyFrame) -> LazyFrame {
     orders
         .select([
             col(schema::CUSTOMER_ID),
@@ -151,25 +156,19 @@ pub fn customer_days(orders: LazyFrame, last_day: NaiveDate) -> LazyFrame {
             col(schema::AMOUNT),
             col(schema::IS_RETURN),
         ])
-        .filter(
-            col(DAY)
-                .cast(DataType::Int32)
-                .lt_eq(lit(epoch_days(last_day))),
-        )
         .group_by([col(schema::CUSTOMER_ID), col(DAY)])
         .agg([
-            col(schema::AMOUNT).sum().alias(VALUE),
+            stable_sum(col(schema::AMOUNT)).alias(VALUE),
             count(col(schema::IS_RETURN).not()).alias(PURCHASE_LINES),
         ])
 }
 
-/// One row per customer with any order line up to the last day, sorted by customer_id:
+/// One row per customer with any order line, sorted by customer_id:
 /// customer_id, calibration_transactions, purchase_days (u32), first_purchase, last_purchase
 /// (Date), calibration_value, x (i64), t_x, T, mean_repeat_spend (f64), and holdout_purchases (u32) when
 /// `options.holdout_end` is set. Customers without a calibration transaction (returns only, or
 /// first purchase after the calibration end) have calibration_transactions = 0 and nulls in
 /// t_x and T; the caller counts and drops them.
-#[must_use]
 pub fn customer_summary(orders: LazyFrame, options: &PrepOptions) -> LazyFrame {
     let day = || col(DAY).cast(DataType::Int32);
     let purchase = || col(PURCHASE_LINES).gt(lit(0u32));
@@ -185,21 +184,16 @@ pub fn customer_summary(orders: LazyFrame, options: &PrepOptions) -> LazyFrame {
         col(DAY).filter(purchase()).max().alias(LAST_PURCHASE),
         first().alias("first_day"),
         day().filter(in_calibration()).max().alias("last_day"),
-        col(VALUE)
-            .filter(in_calibration())
-            .sum()
-            .alias(CALIBRATION_VALUE),
+        stable_sum(col(VALUE).filter(in_calibration())).alias(CALIBRATION_VALUE),
         // Repeat transactions: calibration transactions after the first one.
-        col(VALUE)
-            .filter(in_calibration().and(day().gt(first())))
-            .sum()
+        stable_sum(col(VALUE).filter(in_calibration().and(day().gt(first()))))
             .alias("repeat_value"),
     ];
-    if options.holdout_end.is_some() {
-        // Lines after the holdout end were dropped by customer_days.
-        aggs.push(
-            count(purchase().and(day().gt(lit(calibration_end)))).alias(HOLDOUT_PURCHASES),
-        );
+    if let Some(holdout_end) = options.holdout_end {
+        let in_holdout = purchase()
+            .and(day().gt(lit(calibration_end)))
+            .and(day().lt_eq(lit(epoch_days(holdout_end))));
+        aggs.push(count(in_holdout).alias(HOLDOUT_PURCHASES));
     }
     let x = col(CALIBRATION_TRANSACTIONS).cast(DataType::Int64) - lit(1i64);
     let mut columns = vec![
@@ -221,7 +215,7 @@ pub fn customer_summary(orders: LazyFrame, options: &PrepOptions) -> LazyFrame {
     if options.holdout_end.is_some() {
         columns.push(col(HOLDOUT_PURCHASES));
     }
-    customer_days(orders, options.last_day())
+    customer_days(orders)
         .group_by([col(schema::CUSTOMER_ID)])
         .agg(aggs)
         .select(columns)
@@ -230,7 +224,6 @@ pub fn customer_summary(orders: LazyFrame, options: &PrepOptions) -> LazyFrame {
 
 /// The latest local date with a purchase line in `orders`: one row, column `last_purchase`
 /// (Date; null when there is none). The default calibration end.
-#[must_use]
 pub fn last_purchase_day(orders: LazyFrame) -> LazyFrame {
     orders
         .filter(col(schema::IS_RETURN).not())

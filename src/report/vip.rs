@@ -92,7 +92,11 @@ const VIP_COLUMNS: &[&str] = &[
 /// high tier; adds [`VIP_RANK`].
 pub fn select(table: LazyFrame, options: &VipOptions) -> LazyFrame {
     let rank = options.rank_by.column();
-    let mut lf = table
+    let mut lf = table;
+    if options.tier_high {
+        lf = lf.filter(col(TIER).eq(lit("high")));
+    }
+    let mut lf = lf
         .sort(
             [rank, schema::CUSTOMER_ID],
             SortMultipleOptions::default()
@@ -100,9 +104,6 @@ pub fn select(table: LazyFrame, options: &VipOptions) -> LazyFrame {
                 .with_nulls_last(true),
         )
         .with_row_index(VIP_RANK, Some(1));
-    if options.tier_high {
-        lf = lf.filter(col(TIER).eq(lit("high")));
-    }
     if let Some(n) = options.top {
         lf = lf.filter(col(VIP_RANK).lt_eq(lit(u32::try_from(n).unwrap_or(u32::MAX))));
     }

@@ -58,6 +58,11 @@ struct Truth {
     moments: BTreeMap<String, chrono::NaiveDateTime>,
 }
 
+/// value_score as custseg stores it: rounded to 6 decimals.
+fn have_rounded(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
 fn median(v: &mut [f64]) -> Option<f64> {
     if v.is_empty() {
         return None;
@@ -195,6 +200,137 @@ fn rfm_matches_a_straightforward_computation_on_generated_lines() {
         assert!(
             !row["segment"].is_empty(),
             "{id}: the built-in segments cover every cell"
+        );
+    }
+
+    // The value table: tiers, lifecycle and behaviour, against the same straightforward truth.
+    let text = run_csv(&[
+        "score",
+        input.to_str().unwrap(),
+        "--as-of",
+        "2024-06-30",
+        "--format",
+        "csv",
+        "--quiet",
+    ]);
+    let got = rows(&text);
+    assert_eq!(got.len(), truth.len());
+    let norm = |v: &[f64], x: f64| {
+        let (lo, hi) = v
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(a, b), &y| (a.min(y), b.max(y)));
+        if hi > lo {
+            (x - lo) / (hi - lo)
+        } else {
+            0.0
+        }
+    };
+    // Without events the interaction weight (0.2) is dropped: 0.3 and 0.5 rescale to 0.375 / 0.625.
+    let scores: Vec<f64> = truth
+        .values()
+        .map(|t| {
+            0.375 * norm(&frequency, t.orders.len() as f64)
+                + 0.625 * norm(&monetary, t.cents as f64 / 100.0)
+        })
+        .collect();
+    for ((row, (id, t)), score) in got.iter().zip(&truth).zip(&scores) {
+        assert_eq!(&row["customer_id"], id);
+        let have: f64 = row["value_score"].parse().unwrap();
+        assert!(
+            (have - score).abs() < 1e-6,
+            "{id} value_score {have} vs {score}"
+        );
+        // Tiers rank the stored (rounded) value_score: count the strictly better customers.
+        let mine = have_rounded(*score);
+        let better = scores.iter().filter(|&&o| have_rounded(o) > mine).count() as f64;
+        let share = better / scores.len() as f64;
+        let tier = if share < 0.2 {
+            "high"
+        } else if share < 0.5 {
+            "mid"
+        } else {
+            "low"
+        };
+        assert_eq!(
+            row["tier"],
+            tier,
+            "{id} tier: score {mine}, {better} better of {}",
+            scores.len()
+        );
+        // Lifecycle with the defaults 30 / 90 / 180.
+        let recency = (as_of - t.last.unwrap()).num_days();
+        let tenure = (as_of - t.first.unwrap()).num_days();
+        let days: Vec<NaiveDate> = t.days.iter().copied().collect();
+        let reactivated = days
+            .windows(2)
+            .any(|w| (as_of - w[1]).num_days() <= 90 && (w[1] - w[0]).num_days() > 180);
+        let stage = if tenure <= 30 {
+            "new"
+        } else if reactivated {
+            "reactivated"
+        } else if recency <= 90 {
+            "active"
+        } else if recency <= 180 {
+            "at_risk"
+        } else {
+            "churned"
+        };
+        assert_eq!(row["lifecycle_stage"], stage, "{id} lifecycle");
+        assert_eq!(row["purchase_days"].parse::<usize>().unwrap(), days.len());
+        // Behaviour: gaps, expected next purchase, weekend share, usual hour.
+        let mut gaps: Vec<f64> = days
+            .windows(2)
+            .map(|w| (w[1] - w[0]).num_days() as f64)
+            .collect();
+        if gaps.is_empty() {
+            assert_eq!(row["median_days_between_orders"], "", "{id}");
+        } else {
+            let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
+            let med = median(&mut gaps).unwrap();
+            let have_mean: f64 = row["mean_days_between_orders"].parse().unwrap();
+            assert!(
+                (have_mean - (mean * 100.0).round() / 100.0).abs() < 1e-9,
+                "{id} mean gap"
+            );
+            let have_median: f64 = row["median_days_between_orders"].parse().unwrap();
+            assert!((have_median - med).abs() < 1e-9, "{id} median gap");
+            let next = t.last.unwrap() + chrono::Duration::days(med.round() as i64);
+            assert_eq!(
+                row["expected_next_purchase"],
+                next.to_string(),
+                "{id} next purchase"
+            );
+        }
+        let weekend = t
+            .moments
+            .values()
+            .filter(|m| {
+                matches!(
+                    chrono::Datelike::weekday(*m),
+                    chrono::Weekday::Sat | chrono::Weekday::Sun
+                )
+            })
+            .count() as f64
+            / t.moments.len() as f64;
+        let have_weekend: f64 = row["weekend_share"].parse().unwrap();
+        assert!(
+            (have_weekend - (weekend * 10_000.0).round() / 10_000.0).abs() < 1e-9,
+            "{id} weekend"
+        );
+        let mut hours: BTreeMap<u32, usize> = BTreeMap::new();
+        for m in t.moments.values() {
+            *hours.entry(chrono::Timelike::hour(m)).or_default() += 1;
+        }
+        let top = hours.values().max().copied().unwrap();
+        let usual = hours
+            .iter()
+            .find(|(_, n)| **n == top)
+            .map(|(h, _)| *h)
+            .unwrap();
+        assert_eq!(
+            row["usual_hour"].parse::<u32>().unwrap(),
+            usual,
+            "{id} usual hour"
         );
     }
 }
