@@ -3,6 +3,7 @@
 //! `CUSTSEG_BLESS=1` to rewrite their expectations, then review with `git diff`.
 
 mod clv;
+mod examples;
 mod golden;
 mod ingest;
 mod report;
