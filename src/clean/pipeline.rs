@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::clean::identity::{self, KeyMaps};
 use crate::clean::rules::{
-    self, TimeWindow, BLANK, FILE, FIRST, LINE, MESSAGE, RAW_JSON, RAW_PREFIX, REASON,
+    self, TimeWindow, BLANK, FILE, FIRST, LINE, MESSAGE, RAW_PREFIX, REASON,
 };
 use crate::config::{Config, FileFormat, Source};
 use crate::error::{Error, Result};
@@ -432,14 +432,30 @@ fn clean_source(
         ))
         .hint("check the source's format, delimiter and encoding in the config")
     })?;
-    let blank_lines = df.column(BLANK)?.bool()?.sum().map_or(0, u64::from);
-    let df = df.lazy().filter(col(BLANK).not()).collect()?;
-    let read = df.height() as u64;
-    let unique = df.clone().lazy().filter(col(FIRST)).collect()?;
-    let duplicates = read - unique.height() as u64;
-    let rejects = unique
+    let counts = df
         .clone()
         .lazy()
+        .select([
+            col(BLANK).sum().cast(DataType::UInt64).alias("blank"),
+            col(FIRST)
+                .and(col(BLANK).not())
+                .sum()
+                .cast(DataType::UInt64)
+                .alias("firsts"),
+        ])
+        .collect()?;
+    let blank_lines = counts.column("blank")?.u64()?.get(0).unwrap_or(0);
+    let firsts = counts.column("firsts")?.u64()?.get(0).unwrap_or(0);
+    let read = df.height() as u64 - blank_lines;
+    let duplicates = read - firsts;
+    let raw_names: Vec<String> = source
+        .columns
+        .keys()
+        .map(|c| format!("{RAW_PREFIX}{c}"))
+        .collect();
+    let base = df.lazy().filter(col(FIRST).and(col(BLANK).not()));
+    let rejects = base
+        .clone()
         .filter(col(REASON).is_not_null())
         .select([
             lit(source.name.clone()).alias("source"),
@@ -447,14 +463,16 @@ fn clean_source(
             col(LINE).alias("line"),
             col(REASON).alias("reason"),
             col(MESSAGE).alias("message"),
-            col(RAW_JSON).alias("raw"),
+            rules::raw_json(source).alias("raw"),
         ])
         .collect()?;
-    let kept = unique
-        .lazy()
+    let kept = base
         .filter(col(REASON).is_null())
         .drop(by_name(
-            [REASON, MESSAGE, RAW_JSON, FIRST, FILE, LINE],
+            raw_names
+                .iter()
+                .map(String::as_str)
+                .chain([REASON, MESSAGE, FIRST, BLANK, FILE, LINE]),
             true,
             false,
         ))

@@ -194,7 +194,7 @@ fn fold_rules(rules: Vec<Rule>) -> (Expr, Expr) {
 }
 
 /// JSON object of the raw values keyed by export column name: `{"金额":"—","小票号":null}`.
-fn raw_json(source: &Source) -> Expr {
+pub fn raw_json(source: &Source) -> Expr {
     let mut parts: Vec<Expr> = Vec::new();
     for (i, (canonical, export)) in source.columns.iter().enumerate() {
         let key = serde_json::to_string(export).unwrap_or_else(|_| "\"?\"".to_string());
@@ -245,7 +245,7 @@ fn has_key() -> Expr {
 
 /// The cleaning plan for one source. `lf` has the raw columns (`raw:<canonical>`), [`FILE`] and
 /// [`LINE`]; the result has the kind's canonical columns, `source`, provenance, [`REASON`],
-/// [`MESSAGE`] and [`RAW_JSON`].
+/// [`MESSAGE`] and the raw columns (for [`raw_json`] on rejected rows).
 pub fn clean_plan(
     lf: LazyFrame,
     source: &Source,
@@ -253,8 +253,9 @@ pub fn clean_plan(
     window: &TimeWindow,
 ) -> LazyFrame {
     let tz = settings.timezone;
-    let raw_json = raw_json(source).alias(RAW_JSON);
-    let mut provenance = vec![col(FILE), col(LINE), col(FIRST), col(BLANK), raw_json];
+    // The raw columns stay in the result: rejects quote them (the JSON is built for rejected rows
+    // only, in the pipeline), kept rows drop them.
+    let mut provenance = vec![col(FILE), col(LINE), col(FIRST), col(BLANK)];
     // Raw columns stay until the rules have read them, then go.
     let raw_names: Vec<String> = source
         .columns
@@ -262,7 +263,7 @@ pub fn clean_plan(
         .map(|c| format!("{RAW_PREFIX}{c}"))
         .collect();
     provenance.extend(raw_names.iter().map(|n| col(n.as_str())));
-    let drop_raw = by_name(raw_names, true, false);
+
     match source.kind {
         Kind::Orders => {
             let scale = lit(source.amount_scale);
@@ -284,7 +285,11 @@ pub fn clean_plan(
                 .otherwise(discount.clone().fill_null(lit(0.0)));
             let computed = (quantity.clone() * unit_price.clone() - signed_discount)
                 .round(6, RoundMode::HalfAwayFromZero);
-            let amount = coalesce(&[amount_given.clone(), computed]);
+            // The amount column when it holds a value (an unparseable one stays null and is
+            // rejected as bad_amount), else quantity × unit_price − discount.
+            let amount = when(parse::text(raw(source, schema::AMOUNT)).is_not_null())
+                .then(amount_given.clone())
+                .otherwise(computed);
             let mut cols = key_columns(source, settings);
             cols.extend([
                 order_id(source).alias(schema::ORDER_ID),
@@ -328,6 +333,7 @@ pub fn clean_plan(
             });
             for c in [schema::AMOUNT, schema::UNIT_PRICE, schema::DISCOUNT] {
                 if mapped(source, c) {
+                    // amount is null exactly when its text does not parse (see above).
                     rules.push(Rule {
                         when: unparseable(raw(source, c), col(c)),
                         reason: RejectReason::BadAmount,
@@ -350,7 +356,6 @@ pub fn clean_plan(
                 .fill_null(lit(false));
             lf.select(cols)
                 .with_columns([reason.alias(REASON), message.alias(MESSAGE)])
-                .drop(drop_raw)
                 .with_columns([
                     is_return.clone().alias(schema::IS_RETURN),
                     parse::no_negative_zero(
@@ -392,7 +397,6 @@ pub fn clean_plan(
             let (reason, message) = fold_rules(rules);
             lf.select(cols)
                 .with_columns([reason.alias(REASON), message.alias(MESSAGE)])
-                .drop(drop_raw)
         }
         Kind::Customers => {
             let mut cols = key_columns(source, settings);
@@ -426,7 +430,6 @@ pub fn clean_plan(
             let (reason, message) = fold_rules(rules);
             lf.select(cols)
                 .with_columns([reason.alias(REASON), message.alias(MESSAGE)])
-                .drop(drop_raw)
         }
     }
 }
