@@ -424,14 +424,17 @@ fn clean_source(
             plan.explain(true)?
         );
     }
-    let df = plan.collect().map_err(|e| {
-        Error::input(format!(
-            "source \"{}\": {}",
-            source.name,
-            e.to_string().lines().next().unwrap_or("cannot be read")
-        ))
-        .hint("check the source's format, delimiter and encoding in the config")
-    })?;
+    let df = plan
+        .collect_with_engine(Engine::Streaming)
+        .map(|r| r.unwrap_single())
+        .map_err(|e| {
+            Error::input(format!(
+                "source \"{}\": {}",
+                source.name,
+                e.to_string().lines().next().unwrap_or("cannot be read")
+            ))
+            .hint("check the source's format, delimiter and encoding in the config")
+        })?;
     let counts = df
         .clone()
         .lazy()
