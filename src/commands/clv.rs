@@ -93,7 +93,7 @@ pub struct Args {
     #[arg(long, value_enum)]
     pub model: Option<ModelArg>,
     /// Unit of t_x, T and the fitted rates [default: week, or the unit of --params].
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, value_name = "UNIT")]
     pub time_unit: Option<TimeUnitArg>,
     /// Prediction horizon: a number and d, w, m or y (39w, 12m, 90d, 1y); clv sums its whole
     /// months.
@@ -187,7 +187,9 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
         .as_deref()
         .and_then(|z| z.parse::<chrono_tz::Tz>().ok())
         .unwrap_or(chrono_tz::UTC);
+    // A raw file's lines after --as-of are rejected as future-dated; the holdout must stay in.
     let as_of = ctx.as_of.unwrap_or(AsOf::Today).resolve(zone);
+    let as_of = holdout_end.map_or(as_of, |end| as_of.max(end));
     let data = input::load(&args.input, args.timezone.as_deref(), as_of)?;
     let calibration_end = match (calibration_end, ctx.as_of) {
         (Some(d), _) => d,

@@ -297,7 +297,7 @@ fn clv_scoring_with_saved_params_reproduces_the_fitting_run() {
     }
 }
 
-/// The fixture's customers, checked by hand (testdata/clv/README.md walks through each).
+/// The fixture's customers, checked by hand (docs/clv.md, section 2, has the table).
 #[test]
 fn clv_fixture_summary_is_the_hand_computed_one() {
     let dir = tempfile::tempdir().unwrap();
