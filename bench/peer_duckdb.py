@@ -31,7 +31,9 @@ except ImportError:
 COLUMNS = ["customer_id", "order_id", "ordered_at", "channel", "sku", "category", "brand",
            "quantity", "unit_price", "amount"]
 
-SQL = r"""
+# The cleaning, up to the table `judged` (one row per distinct raw row, `reason` null when kept);
+# bench/peer_rfm.py reuses it for RFM on the raw CSV.
+CLEAN_SQL = r"""
 CREATE MACRO strip_amount(t) AS
     regexp_replace(CASE WHEN t LIKE '(%)' THEN t[2:-2] ELSE t END,
                    '[¥￥$€£元,\s]|[A-Z]{{3}}', '', 'g');
@@ -81,7 +83,9 @@ SELECT *,
             THEN 'missing_amount'
     END AS reason
 FROM parsed;
+"""
 
+EXPORT_SQL = r"""
 COPY (
     SELECT customer_id, order_id, ordered_at, channel, sku, category, brand, quantity,
            unit_price, amount, amount < 0 OR quantity < 0 AS is_return
@@ -89,6 +93,14 @@ COPY (
     ORDER BY customer_id, ordered_at, order_id, sku
 ) TO '{out}/orders.parquet' (FORMAT parquet, COMPRESSION zstd);
 """
+
+
+def export_reader(path: Path) -> str:
+    """The DuckDB table function reading a generated export (CSV as text, or parquet)."""
+    if path.suffix == ".parquet":
+        return f"read_parquet('{path}')"
+    return (f"read_csv('{path}', all_varchar = true, header = true, delim = ',', "
+            "quote = '\"', escape = '\"')")
 
 
 def main() -> None:
@@ -100,18 +112,15 @@ def main() -> None:
     args = parser.parse_args()
 
     if (args.data / "orders.parquet").exists():
-        path = args.data / "orders.parquet"
-        reader = f"read_parquet('{path}')"
+        reader = export_reader(args.data / "orders.parquet")
     else:
-        path = args.data / "orders.csv"
-        reader = (f"read_csv('{path}', all_varchar = true, header = true, delim = ',', "
-                  "quote = '\"', escape = '\"')")
+        reader = export_reader(args.data / "orders.csv")
     args.out.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     con.execute(f"SET threads = {args.threads}")
     con.execute("SET preserve_insertion_order = false")
-    con.execute(SQL.format(columns=", ".join(COLUMNS), reader=reader, as_of=args.as_of,
-                           out=args.out))
+    con.execute(CLEAN_SQL.format(columns=", ".join(COLUMNS), reader=reader, as_of=args.as_of))
+    con.execute(EXPORT_SQL.format(out=args.out))
     read, duplicates = con.execute("SELECT sum(copies), sum(copies - 1) FROM judged").fetchone()
     by_reason = dict(con.execute(
         "SELECT reason, count(*) FROM judged WHERE reason IS NOT NULL GROUP BY 1 ORDER BY 1"

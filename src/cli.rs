@@ -69,6 +69,8 @@ pub enum Command {
     Segment(commands::segment::Args),
     /// Reports: segment summary, VIP list with alerts, segment migration (table, Markdown, HTML ...).
     Report(commands::report::Args),
+    /// Behaviour analyses: time, categories, amounts, channels, basket, cohorts, campaign, next-purchase.
+    Analyze(commands::analyze::Args),
     /// Probabilistic customer lifetime value: BG/NBD, MBG/NBD, Pareto/NBD and Gamma-Gamma.
     Clv(commands::clv::Args),
 }

@@ -4,6 +4,7 @@
 //! codes. Library modules know nothing about clap except [`cli`] and [`commands`], which turn
 //! typed arguments into library calls.
 
+pub mod analysis;
 pub mod clean;
 pub mod cli;
 pub mod commands;

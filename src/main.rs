@@ -46,6 +46,7 @@ fn dispatch(command: Command, ctx: &Ctx) -> Result<Status, Error> {
         Command::Score(args) => commands::score::run(args, ctx),
         Command::Segment(args) => commands::segment::run(args, ctx),
         Command::Report(args) => commands::report::run(args, ctx),
+        Command::Analyze(args) => commands::analyze::run(args, ctx),
         Command::Clv(args) => commands::clv::run(args, ctx),
     }
 }

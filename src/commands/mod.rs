@@ -13,6 +13,7 @@ use crate::metrics::rfm::{default_segments, Scoring, SegmentRule, Thresholds};
 use crate::metrics::score::ValueOptions;
 use crate::metrics::Period;
 
+pub mod analyze;
 pub mod clv;
 pub mod ingest;
 pub mod lifecycle;

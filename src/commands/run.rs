@@ -1,7 +1,8 @@
-//! `custseg run`: the whole weekly job a cron runs — ingest, the value table with CLV, and every
-//! report — into one output directory with date-stamped names, a one-screen summary on stdout,
-//! exit 3 when a source's reject rate is over the limit, and nothing half-written on failure
-//! (everything is staged in a temporary folder inside --out and moved into place at the end).
+//! `custseg run`: the whole weekly job a cron runs — ingest, the value table with CLV, every
+//! report and the behaviour analyses of `custseg analyze` — into one output directory with
+//! date-stamped names, a one-screen summary on stdout, exit 3 when a source's reject rate is over
+//! the limit, and nothing half-written on failure (everything is staged in a temporary folder
+//! inside --out and moved into place at the end).
 //!
 //! ```text
 //! custseg run --config examples/shop/custseg.toml --as-of 2025-01-01 --out out/weekly
@@ -11,7 +12,11 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::{DataFrame, IntoLazy};
 
+use crate::analysis::amounts::Binning;
+use crate::analysis::cohorts::{CohortPeriod, Layout};
+use crate::analysis::{amounts, categories, channels, cohorts, time};
 use crate::clean::pipeline::{self, IngestOptions};
+use crate::commands::analyze;
 use crate::commands::report::{self as report_cmd, PeriodArg, RankArg, VipArgs};
 use crate::commands::{self, AsOf, Ctx, InputArgs, Prepared, ScoringArgs, Status};
 use crate::config::{Analysis, Config};
@@ -23,7 +28,7 @@ use crate::models::clv::{self, ClvOptions, Horizon};
 use crate::models::params::ModelKind;
 use crate::models::prep::{PrepOptions, TimeUnit};
 use crate::progress::Progress;
-use crate::report::{migration, render, segments, Report};
+use crate::report::{migration, render, segments, Report, Section};
 use crate::schema;
 
 const EXAMPLES: &str = "\
@@ -34,7 +39,8 @@ Examples:
 Writes into --out (DATE = the as-of date):
   ingest-DATE/          orders.parquet, customers.parquet, events.parquet, rejects.csv, summary.json
   value-DATE.parquet    the value table (custseg score) with CLV columns
-  report-DATE.html      everything below as one self-contained page with charts
+  report-DATE.html      everything below and the analyses of custseg analyze (time, channels,
+                        categories, amounts, cohorts; all customers) as one page with charts
   report-DATE.md        the same as Markdown
   vip-DATE.csv, alerts-DATE.csv, segments-DATE.csv, migration-DATE.csv, clv-params-DATE.json
 Same config, data and --as-of give identical files. Exit 3 when --max-reject-rate is exceeded
@@ -236,6 +242,8 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
     let mut sections = vec![segment_section.clone(), tier_section, grid];
     sections.extend(vip_report.sections.iter().cloned());
     sections.push(migration.clone());
+    progress.stage("analyses");
+    sections.extend(analysis_sections(&prepared, &value_df, &quiet_ctx)?);
     let full = Report {
         title: format!(
             "Customer report, {} ending {as_of}",
@@ -326,6 +334,62 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
         }
     }
     Ok(Status::Success)
+}
+
+/// The sections of `custseg analyze` time, channels, categories, amounts and cohorts over all
+/// customers, each with the verb's defaults (categories: top 3 per segment and VIP penetration;
+/// amounts: quartiles; cohorts: monthly triangles), from the order lines of the value table's
+/// period and the value table `value`. Section ids get the verb as a prefix (`time_weekday_hour`;
+/// an id that already starts with the verb, like `channels`, is kept) so anchors stay unique.
+fn analysis_sections(prepared: &Prepared, value: &DataFrame, ctx: &Ctx) -> Result<Vec<Section>> {
+    let lines = analyze::scope_prepared(prepared, None, None, false, ctx)?.lines;
+    let customers = value.clone().lazy();
+    let collect = analyze::collector(ctx);
+    let quartiles = Binning::Quantiles(analyze::amounts::DEFAULT_QUANTILES);
+    let mut amounts =
+        amounts::report_sections(lines.clone(), customers.clone(), &quartiles, &collect)?;
+    // Out of their own report, the amount sections need the word the verb's title gave them.
+    for s in &mut amounts {
+        s.title = format!("{} distribution ({})", s.title, quartiles.describe());
+    }
+    let groups = [
+        ("time", time::report_sections(lines.clone(), &collect)?),
+        (
+            "channels",
+            channels::report_sections(lines.clone(), customers.clone(), &collect)?,
+        ),
+        (
+            "categories",
+            categories::report_sections(
+                lines.clone(),
+                customers,
+                analyze::categories::GroupBy::Segment.column(),
+                analyze::categories::DEFAULT_TOP,
+                &collect,
+            )?,
+        ),
+        ("amounts", amounts),
+        (
+            "cohorts",
+            cohorts::report_sections(
+                lines,
+                prepared.as_of,
+                CohortPeriod::Month,
+                Layout::Triangles,
+                &collect,
+            )?,
+        ),
+    ];
+    let mut out = Vec::new();
+    for (verb, sections) in groups {
+        for mut s in sections {
+            if !(s.id == verb || s.id.starts_with(&format!("{verb}_"))) {
+                s.id = format!("{verb}_{}", s.id);
+            }
+            out.push(s);
+        }
+    }
+    Ok(out)
 }
 
 /// VIP report on a value table that already has CLV (now), and the previous period's list from

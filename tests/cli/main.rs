@@ -2,6 +2,8 @@
 //! Golden cases live as plain files under testdata/cases/<command>/<case>/; set
 //! `CUSTSEG_BLESS=1` to rewrite their expectations, then review with `git diff`.
 
+mod analyze_a;
+mod analyze_b;
 mod clv;
 mod examples;
 mod golden;

@@ -71,6 +71,49 @@ fn run_writes_the_full_set_and_is_deterministic() {
         html.contains("<svg") && !html.contains("src=\"http"),
         "self-contained page with charts"
     );
+    // The analyses of `custseg analyze` follow the reports, with prefixed section ids.
+    let md = std::fs::read_to_string(a.path().join("report-2025-01-01.md")).unwrap();
+    for (id, title) in [
+        (
+            "time_weekday_hour",
+            "Orders and revenue by weekday and hour",
+        ),
+        (
+            "time_seasonality",
+            "Seasonality: each month's share of its year",
+        ),
+        ("channels", "Customers and revenue per channel"),
+        (
+            "channels_multichannel",
+            "Multi-channel versus single-channel customers",
+        ),
+        (
+            "categories_vip_penetration",
+            "Category penetration: VIPs (tier high) versus everyone",
+        ),
+        (
+            "amounts_order_value",
+            "Order value distribution (4 quantile bins)",
+        ),
+        ("cohorts_retention", "Retention by first-purchase month"),
+        (
+            "cohorts_revenue_per_member",
+            "Revenue per cohort member by month",
+        ),
+    ] {
+        assert!(
+            html.contains(&format!("<section id=\"{id}\"")),
+            "html lacks {id}"
+        );
+        assert!(
+            md.contains(&format!("\n## {title}\n")),
+            "markdown lacks {title}"
+        );
+    }
+    assert!(
+        html.find("id=\"migration\"") < html.find("id=\"time_weekday_hour\""),
+        "analyses come after the reports"
+    );
 }
 
 #[test]
