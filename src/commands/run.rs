@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::{DataFrame, IntoLazy};
 
 use crate::analysis::amounts::Binning;
+use crate::analysis::basket::{self, BasketOptions, Level};
 use crate::analysis::cohorts::{CohortPeriod, Layout};
 use crate::analysis::{amounts, categories, channels, cohorts, time};
 use crate::clean::pipeline::{self, IngestOptions};
@@ -40,7 +41,7 @@ Writes into --out (DATE = the as-of date):
   ingest-DATE/          orders.parquet, customers.parquet, events.parquet, rejects.csv, summary.json
   value-DATE.parquet    the value table (custseg score) with CLV columns
   report-DATE.html      everything below and the analyses of custseg analyze (time, channels,
-                        categories, amounts, cohorts; all customers) as one page with charts
+                        categories, amounts, cohorts, category basket rules; all customers) as one page
   report-DATE.md        the same as Markdown
   vip-DATE.csv, alerts-DATE.csv, segments-DATE.csv, migration-DATE.csv, clv-params-DATE.json
 Same config, data and --as-of give identical files. Exit 3 when --max-reject-rate is exceeded
@@ -380,8 +381,31 @@ fn analysis_sections(prepared: &Prepared, value: &DataFrame, ctx: &Ctx) -> Resul
             )?,
         ),
     ];
+    // Basket associations between categories (the verb's thresholds, the top 20 rules).
+    let basket_options = BasketOptions {
+        level: Level::Category,
+        period: crate::metrics::Period {
+            as_of: prepared.as_of,
+            window_days: None,
+        },
+        min_support: 0.01,
+        min_confidence: 0.2,
+        top: 20,
+        max_len: 3,
+    };
+    let items = commands::collect(
+        basket::basket_items(prepared.data.orders.clone(), &basket_options),
+        ctx,
+        "baskets",
+    )?;
+    let mined = basket::mine(items, &basket_options)?;
+    let basket_sections = if mined.baskets > 0 {
+        basket::sections(&mined, &basket_options)?
+    } else {
+        Vec::new()
+    };
     let mut out = Vec::new();
-    for (verb, sections) in groups {
+    for (verb, sections) in groups.into_iter().chain([("basket", basket_sections)]) {
         for mut s in sections {
             if !(s.id == verb || s.id.starts_with(&format!("{verb}_"))) {
                 s.id = format!("{verb}_{}", s.id);
