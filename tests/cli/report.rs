@@ -46,7 +46,17 @@ fn run_writes_the_full_set_and_is_deterministic() {
     for f in files {
         let x = std::fs::read(a.path().join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
         let y = std::fs::read(b.path().join(f)).unwrap();
-        assert!(x == y, "{f} differs between two runs with the same --as-of");
+        if x != y {
+            let (xs, ys) = (String::from_utf8_lossy(&x), String::from_utf8_lossy(&y));
+            let first = xs
+                .lines()
+                .zip(ys.lines())
+                .enumerate()
+                .find(|(_, (l, r))| l != r)
+                .map(|(i, (l, r))| format!("line {}:\n  {l}\n  {r}", i + 1))
+                .unwrap_or_else(|| "lengths differ".into());
+            panic!("{f} differs between two runs with the same --as-of, first at {first}");
+        }
     }
     // Nothing but the published files: the staging folder is gone.
     let leftovers: Vec<_> = std::fs::read_dir(a.path())
