@@ -36,6 +36,12 @@ pub struct SpendFit {
     pub excluded_bad_spend: usize,
 }
 
+/// A sum of weights as a whole number of customers (weights from counts are whole).
+fn whole(weights: f64) -> usize {
+    // Finite and non-negative: sums of checked positive weights.
+    weights.round() as usize
+}
+
 impl GammaGamma {
     /// Parameters, checked to be finite and positive.
     ///
@@ -57,22 +63,45 @@ impl GammaGamma {
     /// the mean value of those repeat transactions (first purchase excluded). Customers with
     /// x = 0, or with a mean spend that is not a positive finite number, are left out and
     /// counted in the result. Starts at (1, 1, 1) (as lifetimes), then at data-scaled points.
+    /// Equal to [`GammaGamma::fit_weighted`] with every weight 1.
     ///
     /// # Errors
     /// [`Error::LengthMismatch`]; [`Error::Negative`], [`Error::NotFinite`] or
     /// [`Error::NonIntegerCount`] for a bad x; [`Error::Empty`] when no customer is left;
     /// [`Error::InvalidOption`] for bad options.
     pub fn fit(x: &[f64], spend: &[f64], options: &FitOptions) -> Result<SpendFit> {
+        Self::fit_weighted(x, spend, &vec![1.0; x.len()], options)
+    }
+
+    /// [`GammaGamma::fit`] over aggregated rows: row i stands for `weight[i]` customers who all
+    /// have `x[i]` repeat transactions of mean value `spend[i]` (a histogram of (x, m_x) pairs).
+    /// The log-likelihood is Σ weight · ln f(m_x | x), so the estimates equal those of
+    /// [`GammaGamma::fit`] on the customers the rows stand for. The counts in the result
+    /// (`used`, `excluded_*`) are sums of weights, rounded to whole customers.
+    ///
+    /// # Errors
+    /// As [`GammaGamma::fit`], plus [`Error::NotFinite`] or [`Error::Negative`] for a weight
+    /// that is not a positive finite number.
+    pub fn fit_weighted(
+        x: &[f64],
+        spend: &[f64],
+        weight: &[f64],
+        options: &FitOptions,
+    ) -> Result<SpendFit> {
         options.validate(3)?;
-        if x.len() != spend.len() {
+        if x.len() != spend.len() || x.len() != weight.len() {
             return Err(Error::LengthMismatch {
-                what: format!("x {}, spend {}", x.len(), spend.len()),
+                what: format!(
+                    "x {}, spend {}, weight {}",
+                    x.len(),
+                    spend.len(),
+                    weight.len()
+                ),
             });
         }
-        let mut xs = Vec::new();
-        let mut ms = Vec::new();
-        let (mut no_repeat, mut bad_spend) = (0, 0);
-        for (row, (&xi, &mi)) in x.iter().zip(spend).enumerate() {
+        let mut rows: Vec<(f64, f64, f64)> = Vec::new();
+        let (mut no_repeat, mut bad_spend) = (0.0, 0.0);
+        for (row, ((&xi, &mi), &wi)) in x.iter().zip(spend).zip(weight).enumerate() {
             if !xi.is_finite() {
                 return Err(Error::NotFinite { row, column: "x" });
             }
@@ -86,26 +115,39 @@ impl GammaGamma {
             if xi != xi.trunc() {
                 return Err(Error::NonIntegerCount { row, value: xi });
             }
+            if !wi.is_finite() {
+                return Err(Error::NotFinite {
+                    row,
+                    column: "weight",
+                });
+            }
+            if wi <= 0.0 {
+                return Err(Error::Negative {
+                    row,
+                    column: "weight",
+                    value: wi,
+                });
+            }
             if xi == 0.0 {
-                no_repeat += 1;
+                no_repeat += wi;
             } else if !(mi.is_finite() && mi > 0.0) {
-                bad_spend += 1;
+                bad_spend += wi;
             } else {
-                xs.push(xi);
-                ms.push(mi);
+                rows.push((xi, mi, wi));
             }
         }
-        if xs.is_empty() {
+        if rows.is_empty() {
             return Err(Error::Empty);
         }
+        // Summed in input order (the scale of the starting points).
+        let total: f64 = rows.iter().map(|r| r.2).sum();
+        let mean_m = rows.iter().map(|r| r.2 * r.1).sum::<f64>() / total;
         // Sorted by x so that the Γ and ψ terms, which depend on x only, are computed once per
         // distinct x; ln m is computed once.
-        let mut pairs: Vec<(f64, f64)> = xs.iter().copied().zip(ms.iter().copied()).collect();
-        pairs.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
-        let n = xs.len();
-        let mean_m = ms.iter().sum::<f64>() / n as f64;
-        let xs: Vec<f64> = pairs.iter().map(|p| p.0).collect();
-        let ms: Vec<f64> = pairs.iter().map(|p| p.1).collect();
+        rows.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        let xs: Vec<f64> = rows.iter().map(|r| r.0).collect();
+        let ms: Vec<f64> = rows.iter().map(|r| r.1).collect();
+        let ws: Vec<f64> = rows.iter().map(|r| r.2).collect();
         let ln_ms: Vec<f64> = ms.iter().map(|m| m.ln()).collect();
         let starts = vec![
             vec![1.0, 1.0, 1.0],
@@ -119,11 +161,11 @@ impl GammaGamma {
                 q: theta[1],
                 gamma: theta[2],
             };
-            let [ll, g0, g1, g2] = m.ll_grad_sum(&xs, &ms, &ln_ms, threads);
+            let [ll, g0, g1, g2] = m.ll_grad_sum(&xs, &ms, &ln_ms, &ws, threads);
             (ll, vec![g0, g1, g2])
         };
         let (theta, ll, iterations, converged, starts_tried, std_errors) =
-            fit_params(&ll_grad, n as f64, &starts, options);
+            fit_params(&ll_grad, total, &starts, options);
         if theta.len() != 3 {
             return Err(Error::Empty);
         }
@@ -140,9 +182,9 @@ impl GammaGamma {
                 starts_tried,
                 std_errors,
             },
-            used: n,
-            excluded_no_repeat: no_repeat,
-            excluded_bad_spend: bad_spend,
+            used: whole(total),
+            excluded_no_repeat: whole(no_repeat),
+            excluded_bad_spend: whole(bad_spend),
         })
     }
 
@@ -154,12 +196,19 @@ impl GammaGamma {
         if !(x >= 1.0 && spend > 0.0) {
             return f64::NAN;
         }
-        self.ll_grad_sum(&[x], &[spend], &[spend.ln()], 1)[0]
+        self.ll_grad_sum(&[x], &[spend], &[spend.ln()], &[1.0], 1)[0]
     }
 
-    /// [LL, ∂/∂p, ∂/∂q, ∂/∂γ] over customers (all with x ≥ 1, m > 0), given x, m and ln m, sorted
-    /// by x (any order is correct; sorted is fast).
-    fn ll_grad_sum(&self, xs: &[f64], ms: &[f64], ln_ms: &[f64], threads: usize) -> [f64; 4] {
+    /// [LL, ∂/∂p, ∂/∂q, ∂/∂γ] over rows (all with x ≥ 1, m > 0), given x, m, ln m and the
+    /// row weights, sorted by x (any order is correct; sorted is fast).
+    fn ll_grad_sum(
+        &self,
+        xs: &[f64],
+        ms: &[f64],
+        ln_ms: &[f64],
+        ws: &[f64],
+        threads: usize,
+    ) -> [f64; 4] {
         let GammaGamma { p, q, gamma } = *self;
         let (lg_q, psi_q, ln_g) = (ln_gamma(q), digamma(q), gamma.ln());
         par::reduce(xs.len(), threads, |rows| {
@@ -179,10 +228,12 @@ impl GammaGamma {
                 }
                 let gmx = gamma + ms[i] * x;
                 let ln_gmx = gmx.ln();
-                acc[0] += k[0] + (px - 1.0) * ln_m - (px + q) * ln_gmx;
-                acc[1] += k[1] + x * (ln_m - ln_gmx);
-                acc[2] += k[2] - ln_gmx;
-                acc[3] += q / gamma - (px + q) / gmx;
+                // A weight of 1 multiplies exactly: unweighted fits keep their bits.
+                let w = ws[i];
+                acc[0] += w * (k[0] + (px - 1.0) * ln_m - (px + q) * ln_gmx);
+                acc[1] += w * (k[1] + x * (ln_m - ln_gmx));
+                acc[2] += w * (k[2] - ln_gmx);
+                acc[3] += w * (q / gamma - (px + q) / gmx);
             }
             acc
         })
@@ -209,5 +260,97 @@ impl GammaGamma {
         }
         let v = (self.gamma + m * x) * self.p / denom;
         v.is_finite().then_some(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Customers with repeated (x, m) pairs, the same collapsed into weighted rows.
+    fn customers_and_histogram() -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
+        let pairs = [
+            (0.0, 0.0, 40),
+            (1.0, 12.5, 9),
+            (1.0, 30.0, 4),
+            (2.0, 18.25, 7),
+            (3.0, 45.0, 2),
+            (3.0, -4.0, 1),
+            (5.0, 22.0, 5),
+            (8.0, 15.5, 3),
+            (2.0, 61.0, 1),
+        ];
+        let (mut x, mut m) = (Vec::new(), Vec::new());
+        // Interleaved, so that the customer order differs from the histogram's.
+        for round in 0..40 {
+            for &(xi, mi, n) in &pairs {
+                if round < n {
+                    x.push(xi);
+                    m.push(mi);
+                }
+            }
+        }
+        let hx = pairs.iter().map(|p| p.0).collect();
+        let hm = pairs.iter().map(|p| p.1).collect();
+        let hw = pairs.iter().map(|p| f64::from(p.2)).collect();
+        (x, m, hx, hm, hw)
+    }
+
+    #[test]
+    fn weighted_fit_on_a_histogram_equals_the_fit_on_its_customers() {
+        let (x, m, hx, hm, hw) = customers_and_histogram();
+        let options = FitOptions::default();
+        let plain = GammaGamma::fit(&x, &m, &options).unwrap();
+        let weighted = GammaGamma::fit_weighted(&hx, &hm, &hw, &options).unwrap();
+        for (a, b) in plain
+            .fit
+            .params
+            .to_vec()
+            .iter()
+            .zip(weighted.fit.params.to_vec())
+        {
+            assert!((a - b).abs() <= 1e-7 * a.abs(), "{a} vs {b}");
+        }
+        let (la, lb) = (plain.fit.log_likelihood, weighted.fit.log_likelihood);
+        assert!((la - lb).abs() <= 1e-9 * la.abs(), "{la} vs {lb}");
+        assert_eq!(
+            (
+                plain.used,
+                plain.excluded_no_repeat,
+                plain.excluded_bad_spend
+            ),
+            (31, 40, 1)
+        );
+        assert_eq!(
+            (
+                weighted.used,
+                weighted.excluded_no_repeat,
+                weighted.excluded_bad_spend
+            ),
+            (31, 40, 1)
+        );
+    }
+
+    #[test]
+    fn bad_weights_are_refused() {
+        let options = FitOptions::default();
+        assert!(matches!(
+            GammaGamma::fit_weighted(&[1.0], &[5.0], &[0.0], &options),
+            Err(Error::Negative {
+                column: "weight",
+                ..
+            })
+        ));
+        assert!(matches!(
+            GammaGamma::fit_weighted(&[1.0], &[5.0], &[f64::NAN], &options),
+            Err(Error::NotFinite {
+                column: "weight",
+                ..
+            })
+        ));
+        assert!(matches!(
+            GammaGamma::fit_weighted(&[1.0, 2.0], &[5.0], &[1.0, 1.0], &options),
+            Err(Error::LengthMismatch { .. })
+        ));
     }
 }
