@@ -73,4 +73,6 @@ pub enum Command {
     Analyze(commands::analyze::Args),
     /// Probabilistic customer lifetime value: BG/NBD, MBG/NBD, Pareto/NBD and Gamma-Gamma.
     Clv(commands::clv::Args),
+    /// Generated SQL computing rfm, the BTYD summary and histogram, or the CLV join inside DuckDB or Spark.
+    Sql(commands::sql::Args),
 }

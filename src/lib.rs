@@ -16,5 +16,6 @@ pub mod models;
 pub mod progress;
 pub mod report;
 pub mod schema;
+pub mod sql;
 
 pub use error::{Error, ErrorKind, Result};

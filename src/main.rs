@@ -48,5 +48,6 @@ fn dispatch(command: Command, ctx: &Ctx) -> Result<Status, Error> {
         Command::Report(args) => commands::report::run(args, ctx),
         Command::Analyze(args) => commands::analyze::run(args, ctx),
         Command::Clv(args) => commands::clv::run(args, ctx),
+        Command::Sql(args) => commands::sql::run(args, ctx),
     }
 }

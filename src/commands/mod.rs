@@ -22,6 +22,7 @@ pub mod rfm;
 pub mod run;
 pub mod score;
 pub mod segment;
+pub mod sql;
 
 /// The input every analysis command takes.
 #[derive(Debug, Clone, clap::Args)]
