@@ -297,7 +297,7 @@ fn par_map(n: usize, threads: usize, f: impl Fn(usize) -> f64 + Sync) -> Vec<f64
     out
 }
 
-fn model_error(e: btyd::Error) -> Error {
+pub(crate) fn model_error(e: btyd::Error) -> Error {
     Error::runtime(format!("model: {e}"))
 }
 
@@ -372,58 +372,19 @@ pub fn run(orders: LazyFrame, options: &ClvOptions, progress: &Progress) -> Resu
     };
 
     progress.stage("predicting");
-    let model = count.as_model();
-    let threads = options.threads;
-    let horizon = options.horizon.in_unit(unit);
-    let expected = Summary::scatter(
-        &model.expected_purchases_rows(&summary, horizon, threads),
-        &index,
-    );
-    let alive = Summary::scatter(&model.p_alive_rows(&summary, threads), &index);
+    let rows = predict_rows(&count, &summary, options)?;
+    let expected = Summary::scatter(&rows.expected_purchases, &index);
+    let alive = Summary::scatter(&rows.p_alive, &index);
 
-    // Spend: Gamma-Gamma's conditional mean (a negative m_x counts as 0); the fallback where
-    // it has none (no spend model, or p·x + q ≤ 1).
     let total_value: f64 = f64_column(&kept, prep::CALIBRATION_VALUE)?.iter().sum();
     let total_transactions: f64 = x.iter().map(|v| v + 1.0).sum();
-    let fallback = (total_value / total_transactions).max(0.0);
-    let fallback = if fallback.is_finite() { fallback } else { 0.0 };
-    let mut spend_fallback = 0;
-    let avg_spend: Vec<f64> = x
-        .iter()
-        .zip(&spend)
-        .map(
-            |(&xi, &mi)| match spend_model.and_then(|g| g.expected_spend(xi, mi.max(0.0))) {
-                Some(v) => v,
-                None => {
-                    spend_fallback += 1;
-                    fallback
-                }
-            },
-        )
-        .collect();
-
+    let fallback = spend_fallback_value(total_value, total_transactions);
+    let (avg_spend, spend_fallback) = expected_spend(spend_model, &x, &spend, fallback);
     let months = options.horizon.months();
-    let clv_options = btyd::ClvOptions {
-        months,
-        monthly_discount: btyd::monthly_rate_from_annual(options.annual_discount_rate),
-        month_length: MONTH_DAYS / unit.days(),
-        margin: 1.0,
-    };
-    clv_options.validate().map_err(model_error)?;
-    let unit_clv = par_map(summary.len(), threads, |i| {
-        btyd::clv(
-            model,
-            summary.x[i],
-            summary.t_x[i],
-            summary.t[i],
-            1.0,
-            &clv_options,
-        )
-    });
     let clv: Vec<f64> = index
         .iter()
         .zip(&avg_spend)
-        .map(|(&k, s)| unit_clv[k as usize] * s * options.margin)
+        .map(|(&k, s)| rows.discounted_purchases[k as usize] * s * options.margin)
         .collect();
 
     let mut columns: Vec<Column> = vec![
@@ -437,13 +398,8 @@ pub fn run(orders: LazyFrame, options: &ClvOptions, progress: &Progress) -> Resu
         Column::new(EXPECTED_AVG_SPEND.into(), avg_spend),
         Column::new(CLV.into(), clv),
     ];
-    if let CountModel::ParetoNbd(m) = count {
-        // Continuously compounded rate per time unit: ln(1 + yearly rate) × unit / year.
-        let delta = options.annual_discount_rate.ln_1p() * unit.days() / YEAR_DAYS;
-        let per_row = par_map(summary.len(), threads, |i| {
-            m.dert(delta, summary.x[i], summary.t_x[i], summary.t[i])
-        });
-        columns.push(Column::new(DERT.into(), Summary::scatter(&per_row, &index)));
+    if let Some(per_row) = &rows.dert {
+        columns.push(Column::new(DERT.into(), Summary::scatter(per_row, &index)));
     }
     let mut diagnostics = None;
     if let Some(end) = options.prep.holdout_end {
@@ -451,7 +407,9 @@ pub fn run(orders: LazyFrame, options: &ClvOptions, progress: &Progress) -> Resu
             f64::from(prep::epoch_days(end) - prep::epoch_days(options.prep.calibration_end))
                 / unit.days();
         let expected_holdout = Summary::scatter(
-            &model.expected_purchases_rows(&summary, length, threads),
+            &count
+                .as_model()
+                .expected_purchases_rows(&summary, length, options.threads),
             &index,
         );
         let actual = f64_column(&kept, prep::HOLDOUT_PURCHASES)?;
@@ -492,8 +450,106 @@ pub fn run(orders: LazyFrame, options: &ClvOptions, progress: &Progress) -> Resu
     })
 }
 
+/// Per-row predictions of a purchase-count model on the rows of a [`Summary`].
+pub(crate) struct RowPredictions {
+    /// E[Y(horizon) | x, t_x, T].
+    pub expected_purchases: Vec<f64>,
+    /// P(alive | x, t_x, T).
+    pub p_alive: Vec<f64>,
+    /// Σ_{i=1..months} [E(i·m) − E((i−1)·m)] / (1 + d)^i: clv before spend and margin.
+    pub discounted_purchases: Vec<f64>,
+    /// Pareto/NBD's dert; `None` for the other models.
+    pub dert: Option<Vec<f64>>,
+}
+
+/// Predicts every row of `summary` with `count` under the horizon, discount and time unit of
+/// `options` (the formulas are in docs/clv.md, section 4).
+///
+/// # Errors
+/// A runtime error for CLV settings the model math refuses.
+pub(crate) fn predict_rows(
+    count: &CountModel,
+    summary: &Summary,
+    options: &ClvOptions,
+) -> Result<RowPredictions> {
+    let unit = options.prep.time_unit;
+    let model = count.as_model();
+    let threads = options.threads;
+    let horizon = options.horizon.in_unit(unit);
+    let clv_options = btyd::ClvOptions {
+        months: options.horizon.months(),
+        monthly_discount: btyd::monthly_rate_from_annual(options.annual_discount_rate),
+        month_length: MONTH_DAYS / unit.days(),
+        margin: 1.0,
+    };
+    clv_options.validate().map_err(model_error)?;
+    let discounted_purchases = par_map(summary.len(), threads, |i| {
+        btyd::clv(
+            model,
+            summary.x[i],
+            summary.t_x[i],
+            summary.t[i],
+            1.0,
+            &clv_options,
+        )
+    });
+    let dert = match count {
+        CountModel::ParetoNbd(m) => {
+            // Continuously compounded rate per time unit: ln(1 + yearly rate) × unit / year.
+            let delta = options.annual_discount_rate.ln_1p() * unit.days() / YEAR_DAYS;
+            Some(par_map(summary.len(), threads, |i| {
+                m.dert(delta, summary.x[i], summary.t_x[i], summary.t[i])
+            }))
+        }
+        _ => None,
+    };
+    Ok(RowPredictions {
+        expected_purchases: model.expected_purchases_rows(summary, horizon, threads),
+        p_alive: model.p_alive_rows(summary, threads),
+        discounted_purchases,
+        dert,
+    })
+}
+
+/// The expected_avg_spend fallback: `total_value / transactions`, at least 0, and 0 when that
+/// is not a number (no transactions).
+pub(crate) fn spend_fallback_value(total_value: f64, transactions: f64) -> f64 {
+    let fallback = (total_value / transactions).max(0.0);
+    if fallback.is_finite() {
+        fallback
+    } else {
+        0.0
+    }
+}
+
+/// expected_avg_spend for each (x, m_x): Gamma-Gamma's conditional mean (a negative m_x counts
+/// as 0), or `fallback` where there is none (no spend model, or p·x + q ≤ 1). Returns the
+/// values and how many of them are the fallback.
+pub(crate) fn expected_spend(
+    spend_model: Option<GammaGamma>,
+    x: &[f64],
+    spend: &[f64],
+    fallback: f64,
+) -> (Vec<f64>, usize) {
+    let mut fallbacks = 0;
+    let values = x
+        .iter()
+        .zip(spend)
+        .map(
+            |(&xi, &mi)| match spend_model.and_then(|g| g.expected_spend(xi, mi.max(0.0))) {
+                Some(v) => v,
+                None => {
+                    fallbacks += 1;
+                    fallback
+                }
+            },
+        )
+        .collect();
+    (values, fallbacks)
+}
+
 /// Fits the purchase-count model of `options` and returns it with a params file (no spend part).
-fn fit_count(
+pub(crate) fn fit_count(
     options: &ClvOptions,
     summary: &Summary,
     fit_options: &FitOptions,
