@@ -10,6 +10,8 @@ pub mod rules;
 /// Why a row was rejected. The code is what rejects.csv and summary.json carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum RejectReason {
+    /// An NDJSON line that is not a JSON object (e.g. a truncated last line).
+    MalformedLine,
     /// No customer_id, e-mail, phone or external id usable as a key.
     MissingCustomer,
     /// order_id is mapped but empty.
@@ -32,6 +34,7 @@ impl RejectReason {
     /// The stable code.
     pub fn code(self) -> &'static str {
         match self {
+            RejectReason::MalformedLine => "malformed_line",
             RejectReason::MissingCustomer => "missing_customer",
             RejectReason::MissingOrderId => "missing_order_id",
             RejectReason::BadTimestamp => "bad_timestamp",

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::clean::identity::{self, KeyMaps};
 use crate::clean::rules::{
-    self, TimeWindow, BLANK, FILE, FIRST, LINE, MESSAGE, RAW_PREFIX, REASON,
+    self, TimeWindow, BLANK, FILE, FIRST, LINE, MALFORMED, MESSAGE, RAW_PREFIX, REASON,
 };
 use crate::config::{Config, FileFormat, Source};
 use crate::error::{Error, Result};
@@ -353,6 +353,32 @@ fn prepare_source(source: &Source, scratch: &mut Scratch) -> Result<Source> {
     Ok(source)
 }
 
+/// Refuses mapped Parquet columns whose values are not scalars (lists, structs, binary): every
+/// value is read as text, and those have no text form worth cleaning.
+fn check_scalar_columns(lf: &mut LazyFrame, spec: &ReadSpec<'_>, source: &Source) -> Result<()> {
+    let schema = lf
+        .collect_schema()
+        .map_err(|e| read::read_error(spec, &e))?;
+    for (canonical, export) in &source.columns {
+        if let Some(dtype) = schema.get(export.as_str()) {
+            let plain = dtype.is_primitive_numeric()
+                || dtype.is_string()
+                || dtype.is_temporal()
+                || dtype.is_bool()
+                || dtype.is_null()
+                || dtype.is_decimal();
+            if !plain {
+                return Err(Error::input(format!(
+                    "{}: column \"{export}\" (mapped to {canonical} in source \"{}\") holds {dtype} values, not plain text, numbers, dates or booleans",
+                    spec.display, source.name
+                ))
+                .hint("export the column as a plain value, or map another column in the config"));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Reads, cleans and splits one source.
 fn clean_source(
     source: &Source,
@@ -373,6 +399,9 @@ fn clean_source(
         };
         let mut lf = read::scan_as_strings(&spec, scratch)?;
         let present = read::column_names(&mut lf, &spec)?;
+        if format == FileFormat::Parquet {
+            check_scalar_columns(&mut lf, &spec, source)?;
+        }
         let mut select = Vec::new();
         for (canonical, export) in &source.columns {
             if !present.iter().any(|p| p == export) {
@@ -399,6 +428,12 @@ fn clean_source(
             FileFormat::Csv | FileFormat::Tsv => 2,
             FileFormat::Ndjson | FileFormat::Parquet => 1,
         };
+        // A line the preflight found broken (NDJSON only) carries why; every other row null.
+        select.push(if present.iter().any(|p| p == MALFORMED) {
+            col(MALFORMED).cast(DataType::String).alias(MALFORMED)
+        } else {
+            lit(NULL).cast(DataType::String).alias(MALFORMED)
+        });
         select.push(lit(file.display.clone()).alias(FILE));
         select.push((col(ROW_INDEX).cast(DataType::Int64) + lit(offset)).alias(LINE));
         frames.push(lf.select(select));
@@ -409,11 +444,12 @@ fn clean_source(
         .keys()
         .map(|c| col(format!("{RAW_PREFIX}{c}")))
         .collect();
-    let blank = raw_cols.iter().fold(lit(true), |acc, c| {
+    let blank = raw_cols.iter().fold(col(MALFORMED).is_null(), |acc, c| {
         acc.and(crate::clean::parse::text(c.clone()).is_null())
     });
+    let distinct_by: Vec<Expr> = raw_cols.into_iter().chain([col(MALFORMED)]).collect();
     let raw = raw.with_columns([
-        as_struct(raw_cols).is_first_distinct().alias(FIRST),
+        as_struct(distinct_by).is_first_distinct().alias(FIRST),
         blank.alias(BLANK),
     ]);
     let plan = rules::clean_plan(raw, source, &config.settings, window);
@@ -475,7 +511,7 @@ fn clean_source(
             raw_names
                 .iter()
                 .map(String::as_str)
-                .chain([REASON, MESSAGE, FIRST, BLANK, FILE, LINE]),
+                .chain([REASON, MESSAGE, FIRST, BLANK, FILE, LINE, MALFORMED]),
             true,
             false,
         ))

@@ -9,6 +9,8 @@ use polars::prelude::*;
 use crate::clean::parse;
 use crate::clean::RejectReason;
 use crate::config::{Settings, Source};
+use crate::io::preflight::EXCERPT_CHARS;
+pub use crate::io::preflight::MALFORMED;
 use crate::schema::{self, Kind};
 
 /// Prefix of the raw string columns a scan is renamed to (`raw:amount`).
@@ -80,8 +82,14 @@ fn mapped(source: &Source, canonical: &str) -> bool {
 }
 
 /// `"value"` for messages.
+/// `"value"` for messages; a value over [`EXCERPT_CHARS`] characters is cut with `…` (the
+/// rejects file's raw column keeps it whole).
 fn quoted(e: Expr) -> Expr {
-    concat_str([lit("\""), e, lit("\"")], "", false)
+    let cut = e.clone().str().slice(lit(0), lit(EXCERPT_CHARS as u64));
+    let shown = when(e.clone().str().len_chars().gt(lit(EXCERPT_CHARS as u32)))
+        .then(concat_str([cut, lit("…")], "", false))
+        .otherwise(e);
+    concat_str([lit("\""), shown, lit("\"")], "", false)
 }
 
 fn column_note(source: &Source, canonical: &str) -> String {
@@ -116,6 +124,15 @@ fn not_a_number(source: &Source, canonical: &str) -> Expr {
         "",
         false,
     )
+}
+
+/// Rules shared by every kind: a line the preflight found broken is rejected first, as it is.
+fn malformed_rule() -> Rule {
+    Rule {
+        when: col(MALFORMED).is_not_null(),
+        reason: RejectReason::MalformedLine,
+        message: col(MALFORMED),
+    }
 }
 
 /// Rules shared by every kind: a customer key must exist.
@@ -214,7 +231,7 @@ pub fn raw_json(source: &Source) -> Expr {
         parts.push(
             when(value.clone().is_null())
                 .then(lit("null"))
-                .otherwise(quoted(value)),
+                .otherwise(concat_str([lit("\""), value, lit("\"")], "", false)),
         );
     }
     parts.push(lit("}"));
@@ -255,7 +272,7 @@ pub fn clean_plan(
     let tz = settings.timezone;
     // The raw columns stay in the result: rejects quote them (the JSON is built for rejected rows
     // only, in the pipeline), kept rows drop them.
-    let mut provenance = vec![col(FILE), col(LINE), col(FIRST), col(BLANK)];
+    let mut provenance = vec![col(FILE), col(LINE), col(FIRST), col(BLANK), col(MALFORMED)];
     // Raw columns stay until the rules have read them, then go.
     let raw_names: Vec<String> = source
         .columns
@@ -309,7 +326,7 @@ pub fn clean_plan(
                 amount.alias(schema::AMOUNT),
             ]);
             cols.extend(provenance);
-            let mut rules = vec![key_rule(has_key())];
+            let mut rules = vec![malformed_rule(), key_rule(has_key())];
             if mapped(source, schema::ORDER_ID) {
                 rules.push(Rule {
                     when: col(schema::ORDER_ID).is_null(),
@@ -382,7 +399,7 @@ pub fn clean_plan(
                 lit(source.name.clone()).alias(schema::SOURCE),
             ]);
             cols.extend(provenance);
-            let mut rules = vec![key_rule(has_key())];
+            let mut rules = vec![malformed_rule(), key_rule(has_key())];
             rules.extend(timestamp_rules(
                 source,
                 schema::OCCURRED_AT,
@@ -411,7 +428,7 @@ pub fn clean_plan(
                 cols.push(parse::text(col(format!("{RAW_PREFIX}{attr}"))).alias(attr));
             }
             cols.extend(provenance);
-            let mut rules = vec![key_rule(has_key())];
+            let mut rules = vec![malformed_rule(), key_rule(has_key())];
             for c in [schema::BIRTH_DATE, schema::SIGNUP_DATE] {
                 rules.push(Rule {
                     when: unparseable(raw(source, c), col(c)),

@@ -3,5 +3,6 @@
 
 pub mod input;
 pub mod lock;
+pub mod preflight;
 pub mod read;
 pub mod write;

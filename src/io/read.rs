@@ -9,6 +9,7 @@ use polars::prelude::*;
 
 use crate::config::{Encoding, FileFormat};
 use crate::error::{io_error, Error, Result};
+use crate::io::preflight;
 
 /// Name of the 0-based row index column added to every scan.
 pub const ROW_INDEX: &str = "__row";
@@ -70,30 +71,37 @@ pub fn scan_as_strings(spec: &ReadSpec<'_>, scratch: &mut Scratch) -> Result<Laz
         name: ROW_INDEX.into(),
         offset: 0,
     });
-    let path = match (spec.format, spec.encoding) {
+    let mut path = match (spec.format, spec.encoding) {
         (FileFormat::Parquet, _) | (_, Encoding::Utf8) => spec.path.to_path_buf(),
         (_, enc) => decode_to_utf8(spec, enc, scratch)?,
     };
     if spec.format != FileFormat::Parquet && spec.encoding == Encoding::Utf8 {
         check_utf8(&path, spec.display)?;
     }
+    let separator = spec.delimiter.unwrap_or(if spec.format == FileFormat::Tsv {
+        b'\t'
+    } else {
+        b','
+    });
+    match spec.format {
+        FileFormat::Csv | FileFormat::Tsv => preflight::check_csv(&path, spec.display, separator)?,
+        FileFormat::Ndjson => {
+            if preflight::check_ndjson(&path)?.needs_rewrite() {
+                path = preflight::rewrite_ndjson(&path, scratch.path(".ndjson"))?;
+            }
+        }
+        FileFormat::Parquet => {}
+    }
     let pl_path = PlRefPath::new(path.to_string_lossy().as_ref());
     let lf = match spec.format {
-        FileFormat::Csv | FileFormat::Tsv => {
-            let sep = spec.delimiter.unwrap_or(if spec.format == FileFormat::Tsv {
-                b'\t'
-            } else {
-                b','
-            });
-            LazyCsvReader::new(pl_path)
-                .with_glob(false)
-                .with_has_header(true)
-                .with_infer_schema_length(Some(0))
-                .with_separator(sep)
-                .with_missing_is_null(true)
-                .with_row_index(row_index)
-                .finish()
-        }
+        FileFormat::Csv | FileFormat::Tsv => LazyCsvReader::new(pl_path)
+            .with_glob(false)
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .with_separator(separator)
+            .with_missing_is_null(true)
+            .with_row_index(row_index)
+            .finish(),
         FileFormat::Ndjson => LazyJsonLineReader::new(pl_path)
             .with_row_index(row_index)
             .with_infer_schema_length(None)

@@ -2,6 +2,8 @@
 //! from the case folder; `{out}` is a fresh temporary directory), optional `stdin`, `code` (the
 //! expected exit status), optional `expout` / `experr` (exact stdout / stderr) and optional
 //! `expected/` (files expected in `{out}`; `X.parquet` is compared as `X.parquet.csv`).
+//! `CUSTSEG_CASES=text` runs (and with `CUSTSEG_BLESS=1` rewrites) only the cases whose path
+//! contains `text`.
 
 use std::path::{Path, PathBuf};
 
@@ -21,7 +23,9 @@ fn cases() -> Vec<PathBuf> {
         }
         for case in std::fs::read_dir(&command).expect("case dir") {
             let case = case.expect("entry").path();
-            if case.join("cmd").is_file() {
+            let wanted = std::env::var("CUSTSEG_CASES")
+                .map_or(true, |only| case.to_string_lossy().contains(only.as_str()));
+            if case.join("cmd").is_file() && wanted {
                 out.push(case);
             }
         }

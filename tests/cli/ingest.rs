@@ -371,3 +371,36 @@ fn generated_messy_orders_match_the_generators_own_totals() {
         assert_eq!(n as usize, orders.len(), "{id}: purchase orders");
     }
 }
+
+/// A 10 MB single field (a runaway export column) is rejected with a short message that says
+/// how long the value was, while the rejects file keeps the raw value whole; the row count adds
+/// up and the other row is kept.
+#[test]
+fn a_ten_megabyte_field_is_rejected_with_a_short_message_and_kept_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("huge.csv");
+    let field = "7".repeat(10 * 1024 * 1024);
+    let mut text = String::from("customer_id,order_id,ordered_at,amount\n");
+    text.push_str("c1,o1,2024-05-01 10:00:00,10\n");
+    writeln!(text, "c2,o2,2024-05-01 10:00:00,{field}").unwrap();
+    std::fs::write(&input, text).unwrap();
+    let out = dir.path().join("out");
+    custseg()
+        .args(["ingest", "--quiet", "--as-of", "2024-12-31", "--out"])
+        .arg(&out)
+        .arg(&input)
+        .assert()
+        .success();
+    let s = summary(&out);
+    assert_accounting(&s);
+    assert_eq!(s["totals"]["kept"], 1);
+    let mut rejects = csv::Reader::from_path(out.join("rejects.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = rejects.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(&rows[0][2], "3");
+    assert_eq!(&rows[0][3], "bad_amount");
+    let message = &rows[0][4];
+    assert!(message.len() < 400, "message of {} bytes", message.len());
+    assert!(message.contains('…'), "{message}");
+    assert!(rows[0][5].contains(&field), "raw value cut");
+}
