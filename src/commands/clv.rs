@@ -18,6 +18,7 @@ use crate::io::input;
 use crate::io::write::{self, format_float, Destination};
 use crate::models::clv::{self as model, ClvOptions, ClvRun, Horizon};
 use crate::models::diagnostics::{self, Diagnostics};
+use crate::models::interchange;
 use crate::models::params::{ModelKind, ParamsFile};
 use crate::models::prep::{self, PrepOptions, TimeUnit};
 use crate::progress::Progress;
@@ -78,9 +79,16 @@ pub enum TimeUnitArg {
 #[command(after_long_help = EXAMPLES)]
 pub struct Args {
     /// Orders: an ingest --out directory, an orders file with canonical columns, or - (CSV on
-    /// stdin).
+    /// stdin). Not with --from-histogram or --from-summary.
     #[arg(value_name = "INPUT")]
-    pub input: PathBuf,
+    pub input: Option<PathBuf>,
+    /// Fit from a btyd-histogram (CSV or Parquet, e.g. from `custseg sql btyd-histogram`)
+    /// instead of order lines; with --params, only predict. Writes the triples table.
+    #[arg(long, value_name = "FILE")]
+    pub from_histogram: Option<PathBuf>,
+    /// Score a per-customer btyd-summary (CSV or Parquet) with --params instead of order lines.
+    #[arg(long, value_name = "FILE")]
+    pub from_summary: Option<PathBuf>,
     /// Last day of the calibration period (YYYY-MM-DD, inclusive, local date). Default: --as-of,
     /// else the last purchase day in the data.
     #[arg(long, value_name = "DATE")]
@@ -147,9 +155,79 @@ fn read_params(path: &std::path::Path) -> Result<ParamsFile> {
     ParamsFile::parse(&text, &path.display().to_string())
 }
 
+/// Where the customers come from.
+enum Source {
+    /// Order lines: an ingest directory, an orders file or stdin.
+    Orders(PathBuf),
+    /// A btyd-histogram: fit (or, with --params, only predict) and write the triples table.
+    Histogram(PathBuf),
+    /// A btyd-summary: score every customer with --params.
+    Summary(PathBuf),
+}
+
+/// Resolves INPUT, --from-histogram and --from-summary, and the flags that need order lines.
+fn source(args: &Args) -> Result<Source> {
+    let source =
+        match (&args.input, &args.from_histogram, &args.from_summary) {
+            (_, Some(_), Some(_)) => return Err(Error::usage(
+                "--from-histogram and --from-summary exclude each other",
+            )
+            .hint("fit on the histogram (--save-params), then score the summary with --params")),
+            (Some(input), h, _) => {
+                if h.is_none() && args.from_summary.is_none() {
+                    return Ok(Source::Orders(input.clone()));
+                }
+                let flag = if h.is_some() {
+                    "--from-histogram"
+                } else {
+                    "--from-summary"
+                };
+                return Err(Error::usage(format!(
+                    "INPUT {} and {flag} exclude each other: the customers come from one of them",
+                    input.display()
+                ))
+                .hint(format!(
+                    "drop INPUT to use {flag}, or drop {flag} to use the order lines"
+                )));
+            }
+            (None, Some(h), None) => Source::Histogram(h.clone()),
+            (None, None, Some(s)) => Source::Summary(s.clone()),
+            (None, None, None) => {
+                return Err(Error::usage(
+                    "clv needs INPUT (order lines), --from-histogram FILE or --from-summary FILE",
+                )
+                .hint("e.g. custseg clv out/ --calibration-end 2024-12-31"))
+            }
+        };
+    let flag = match source {
+        Source::Histogram(_) => "--from-histogram",
+        _ => "--from-summary",
+    };
+    for (given, other) in [
+        (args.holdout_end.is_some(), "--holdout-end"),
+        (args.diagnostics.is_some(), "--diagnostics"),
+        (args.timezone.is_some(), "--timezone"),
+    ] {
+        if given {
+            return Err(Error::usage(format!(
+                "{other} needs order lines, not {flag}"
+            ))
+            .hint("holdout periods and time zones are applied where the summary is computed (custseg sql)"));
+        }
+    }
+    if matches!(source, Source::Summary(_)) && args.params.is_none() {
+        return Err(Error::usage(
+            "--from-summary needs --params: a per-customer summary is scored, not fitted",
+        )
+        .hint("fit first: custseg clv --from-histogram H.parquet --calibration-end DATE --save-params p.json"));
+    }
+    Ok(source)
+}
+
 /// Runs `custseg clv`.
 pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
     // Everything typed is checked before the data is read.
+    let source = source(&args)?;
     let horizon = Horizon::parse(&args.horizon)?;
     let calibration_end = args
         .calibration_end
@@ -180,6 +258,38 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
         .or(params.as_ref().map(|p| p.time_unit))
         .unwrap_or(TimeUnit::Week);
 
+    let input = match source {
+        Source::Orders(input) => input,
+        Source::Histogram(path) => {
+            let calibration_end =
+                interchange_calibration_end(calibration_end, ctx, params.as_ref())?;
+            let options = interchange_options(&args, calibration_end, model, unit, horizon, params);
+            options.validate()?;
+            let progress = Progress::new(!ctx.quiet);
+            progress.stage("reading the histogram");
+            let histogram = interchange::read_histogram(&path)?;
+            let (params, fitted) = match &options.params {
+                Some(p) => (p.clone(), false),
+                None => (interchange::fit(&histogram, &options, &progress)?, true),
+            };
+            let result = interchange::triples(&histogram, &params, fitted, &options)?;
+            return finish(result, &options, 0, &args, ctx, &progress);
+        }
+        Source::Summary(path) => {
+            let calibration_end =
+                interchange_calibration_end(calibration_end, ctx, params.as_ref())?;
+            let options = interchange_options(&args, calibration_end, model, unit, horizon, params);
+            options.validate()?;
+            let progress = Progress::new(!ctx.quiet);
+            let params = options
+                .params
+                .clone()
+                .ok_or_else(|| Error::usage("--from-summary needs --params"))?;
+            let result =
+                interchange::score_summary(&path, &params, &options, &progress, ctx.explain)?;
+            return finish(result, &options, 0, &args, ctx, &progress);
+        }
+    };
     let progress = Progress::new(!ctx.quiet);
     progress.stage("reading orders");
     let zone = args
@@ -190,14 +300,14 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
     // A raw file's lines after --as-of are rejected as future-dated; the holdout must stay in.
     let as_of = ctx.as_of.unwrap_or(AsOf::Today).resolve(zone);
     let as_of = holdout_end.map_or(as_of, |end| as_of.max(end));
-    let data = input::load(&args.input, args.timezone.as_deref(), as_of)?;
+    let data = input::load(&input, args.timezone.as_deref(), as_of)?;
     let calibration_end = match (calibration_end, ctx.as_of) {
         (Some(d), _) => d,
         (None, Some(a)) => a.resolve(data.timezone),
         (None, None) => {
             progress.stage("finding the last purchase");
             let last = model::latest_purchase_date(data.orders.clone())?.ok_or_else(|| {
-                Error::input(format!("{}: no purchases", args.input.display()))
+                Error::input(format!("{}: no purchases", input.display()))
                     .hint("clv needs order lines with is_return = false")
             })?;
             if !ctx.quiet {
@@ -227,8 +337,63 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
             plan.explain(true)?
         );
     }
-    let mut result = model::run(data.orders, &options, &progress)?;
+    let result = model::run(data.orders, &options, &progress)?;
+    finish(result, &options, data.rejected, &args, ctx, &progress)
+}
 
+/// The calibration end of a run on a histogram or summary: --calibration-end, else --as-of,
+/// else (scoring) the params file's; a fit must be told, since a histogram does not say.
+fn interchange_calibration_end(
+    typed: Option<NaiveDate>,
+    ctx: &Ctx,
+    params: Option<&ParamsFile>,
+) -> Result<NaiveDate> {
+    if let Some(d) = typed.or(ctx.as_of.map(|a| a.resolve(chrono_tz::UTC))) {
+        return Ok(d);
+    }
+    match params {
+        Some(p) => p.calibration_end_date("params"),
+        None => Err(Error::usage(
+            "--from-histogram needs --calibration-end (or --as-of) to record in the params file",
+        )
+        .hint(
+            "pass the --as-of the histogram was computed with, e.g. --calibration-end 2024-12-31",
+        )),
+    }
+}
+
+fn interchange_options(
+    args: &Args,
+    calibration_end: NaiveDate,
+    model: ModelKind,
+    time_unit: TimeUnit,
+    horizon: Horizon,
+    params: Option<ParamsFile>,
+) -> ClvOptions {
+    ClvOptions {
+        prep: PrepOptions {
+            calibration_end,
+            holdout_end: None,
+            time_unit,
+        },
+        model,
+        horizon,
+        annual_discount_rate: args.discount_rate,
+        margin: args.margin,
+        params,
+        threads: 0,
+    }
+}
+
+/// Saves params and diagnostics, reports on stderr and writes the table.
+fn finish(
+    mut result: ClvRun,
+    options: &ClvOptions,
+    rejected: u64,
+    args: &Args,
+    ctx: &Ctx,
+    progress: &Progress,
+) -> Result<Status> {
     progress.stage("writing");
     if let Some(path) = &args.save_params {
         let json = result.params.to_json()?;
@@ -242,9 +407,9 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
         write::write_frame(&mut d.to_frame()?, &dest, true)?;
     }
     progress.finish();
-    warn(&result, &options);
+    warn(&result, options);
     if !ctx.quiet {
-        report(&result, &options, data.rejected, args.params.as_deref());
+        report(&result, options, rejected, args.params.as_deref());
     }
     let dest = Destination::resolve(ctx.format, ctx.output.as_deref())?;
     write::write_frame(&mut result.table, &dest, ctx.quiet)?;

@@ -188,7 +188,8 @@ impl ClvOptions {
         Ok(())
     }
 
-    fn fit_options(&self) -> FitOptions {
+    /// The model crate's fit options (threads).
+    pub(crate) fn fit_options(&self) -> FitOptions {
         FitOptions {
             threads: self.threads,
             ..FitOptions::default()
@@ -379,7 +380,8 @@ pub fn run(orders: LazyFrame, options: &ClvOptions, progress: &Progress) -> Resu
     let total_value: f64 = f64_column(&kept, prep::CALIBRATION_VALUE)?.iter().sum();
     let total_transactions: f64 = x.iter().map(|v| v + 1.0).sum();
     let fallback = spend_fallback_value(total_value, total_transactions);
-    let (avg_spend, spend_fallback) = expected_spend(spend_model, &x, &spend, fallback);
+    let (avg_spend, is_fallback) = expected_spend(spend_model, &x, &spend, fallback);
+    let spend_fallback = is_fallback.iter().filter(|f| **f).count();
     let months = options.horizon.months();
     let clv: Vec<f64> = index
         .iter()
@@ -524,28 +526,22 @@ pub(crate) fn spend_fallback_value(total_value: f64, transactions: f64) -> f64 {
 
 /// expected_avg_spend for each (x, m_x): Gamma-Gamma's conditional mean (a negative m_x counts
 /// as 0), or `fallback` where there is none (no spend model, or p·x + q ≤ 1). Returns the
-/// values and how many of them are the fallback.
+/// values and, for each, whether it is the fallback.
 pub(crate) fn expected_spend(
     spend_model: Option<GammaGamma>,
     x: &[f64],
     spend: &[f64],
     fallback: f64,
-) -> (Vec<f64>, usize) {
-    let mut fallbacks = 0;
-    let values = x
-        .iter()
+) -> (Vec<f64>, Vec<bool>) {
+    x.iter()
         .zip(spend)
         .map(
             |(&xi, &mi)| match spend_model.and_then(|g| g.expected_spend(xi, mi.max(0.0))) {
-                Some(v) => v,
-                None => {
-                    fallbacks += 1;
-                    fallback
-                }
+                Some(v) => (v, false),
+                None => (fallback, true),
             },
         )
-        .collect();
-    (values, fallbacks)
+        .unzip()
 }
 
 /// Fits the purchase-count model of `options` and returns it with a params file (no spend part).

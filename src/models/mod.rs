@@ -5,5 +5,6 @@
 
 pub mod clv;
 pub mod diagnostics;
+pub mod interchange;
 pub mod params;
 pub mod prep;
