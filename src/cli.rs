@@ -50,6 +50,20 @@ pub struct GlobalArgs {
     /// Print the query plans to stderr before running them.
     #[arg(short = 'v', long = "explain", global = true)]
     pub explain: bool,
+    /// Replace e-mail, phone, name and external ids (and customer ids built from them) by keyed
+    /// pseudonyms like em_3f9a2b7c1d4e5f60 in every output. The key comes from the
+    /// CUSTSEG_PSEUDONYM_KEY environment variable or [privacy] key_file, never from the command
+    /// line. docs/privacy.md.
+    #[arg(long, global = true)]
+    pub pseudonymize: bool,
+    /// Mask these fields in every output (comma-separated: email, phone, name, external_id),
+    /// e.g. phone 138****5678, e-mail u***@qq.com, name Z** S**.
+    #[arg(long, global = true, value_name = "FIELDS", value_delimiter = ',')]
+    pub redact: Vec<String>,
+    /// Show e-mail and phone unmasked in reports and in table, markdown and html output (they
+    /// are masked there by default).
+    #[arg(long, global = true)]
+    pub show_pii: bool,
 }
 
 /// custseg's commands.
@@ -73,6 +87,8 @@ pub enum Command {
     Analyze(commands::analyze::Args),
     /// Probabilistic customer lifetime value: BG/NBD, MBG/NBD, Pareto/NBD and Gamma-Gamma.
     Clv(commands::clv::Args),
+    /// Erase one customer from an ingest directory and record it in the audit log.
+    Forget(commands::forget::Args),
     /// Generated SQL computing rfm, the BTYD summary and histogram, or the CLV join inside DuckDB or Spark.
     Sql(commands::sql::Args),
 }

@@ -34,6 +34,31 @@ pub struct ConfigFile {
     /// `[[segments]]`: replaces the built-in named RFM segments (first match wins).
     #[serde(default)]
     pub segments: Vec<crate::metrics::rfm::SegmentRule>,
+    /// `[privacy]`: pseudonyms, masked fields, the key file and the audit log (docs/privacy.md).
+    #[serde(default)]
+    pub privacy: Option<crate::privacy::PrivacyFile>,
+}
+
+/// Reads only the `[privacy]` section of the config at `path` (the rest is checked by the
+/// command's own loading). None when the file has no such section.
+pub fn load_privacy(path: &Path) -> Result<Option<crate::privacy::PrivacyFile>> {
+    #[derive(Deserialize)]
+    struct OnlyPrivacy {
+        #[serde(default)]
+        privacy: Option<crate::privacy::PrivacyFile>,
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::config(format!("cannot read config {}: {e}", path.display())))?;
+    let file: OnlyPrivacy = toml::from_str(&text).map_err(|e| {
+        let (line, col) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((0, 0));
+        Error::config(format!(
+            "{} line {line}, column {col}: {}",
+            path.display(),
+            e.message().replace('\n', " ")
+        ))
+        .hint("see docs/config.md for every key")
+    })?;
+    Ok(file.privacy)
 }
 
 /// `[rfm]` as written.

@@ -13,6 +13,7 @@ pub mod error;
 pub mod io;
 pub mod metrics;
 pub mod models;
+pub mod privacy;
 pub mod progress;
 pub mod report;
 pub mod schema;

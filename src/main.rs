@@ -28,13 +28,20 @@ fn main() {
 
 fn context(cli: &Cli) -> Result<Ctx, Error> {
     let g = &cli.global;
-    Ok(Ctx {
+    let ctx = Ctx {
         quiet: g.quiet,
         as_of: g.as_of.as_deref().map(AsOf::parse).transpose()?,
         output: g.output.clone(),
         format: g.format,
         explain: g.explain,
-    })
+        privacy: custseg::privacy::PrivacyFlags {
+            pseudonymize: g.pseudonymize,
+            redact: g.redact.clone(),
+            show_pii: g.show_pii,
+        },
+    };
+    commands::configure_privacy(None, &ctx)?;
+    Ok(ctx)
 }
 
 fn dispatch(command: Command, ctx: &Ctx) -> Result<Status, Error> {
@@ -48,6 +55,7 @@ fn dispatch(command: Command, ctx: &Ctx) -> Result<Status, Error> {
         Command::Report(args) => commands::report::run(args, ctx),
         Command::Analyze(args) => commands::analyze::run(args, ctx),
         Command::Clv(args) => commands::clv::run(args, ctx),
+        Command::Forget(args) => commands::forget::run(args, ctx),
         Command::Sql(args) => commands::sql::run(args, ctx),
     }
 }

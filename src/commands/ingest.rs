@@ -87,7 +87,11 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
         }
     }
     let config = match &args.config {
-        Some(path) => Config::load(path)?,
+        Some(path) => {
+            crate::commands::configure_privacy(Some(path), ctx)?;
+            crate::io::write::register_input(path);
+            Config::load(path)?
+        }
         None => {
             let kind = match args.kind {
                 KindArg::Orders => Kind::Orders,
@@ -97,12 +101,15 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
             Config::for_canonical_files(&args.files, kind, args.timezone.as_deref())?
         }
     };
+    for file in config.sources.iter().flat_map(|s| &s.files) {
+        crate::io::write::register_input(&file.path);
+    }
     let as_of = ctx
         .as_of
         .unwrap_or(crate::commands::AsOf::Today)
         .resolve(config.settings.timezone);
     let progress = Progress::new(!ctx.quiet);
-    let ingested = pipeline::ingest(
+    let mut ingested = pipeline::ingest(
         &config,
         &IngestOptions {
             as_of,
@@ -113,7 +120,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
     progress.stage("writing");
     std::fs::create_dir_all(&out_dir).map_err(|e| io_error("create", &out_dir, e))?;
     let _lock = crate::io::lock::DirLock::acquire(&out_dir)?;
-    ingested.write_to(&out_dir)?;
+    write_ingested(&mut ingested, &config, &out_dir)?;
     let summary = &ingested.summary;
     progress.finish();
     if !ctx.quiet {
@@ -134,6 +141,20 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
         }
     }
     Ok(Status::Success)
+}
+
+/// Writes an ingest directory: the tables and rejects with the privacy policy applied (the
+/// writer protects the tables; the raw values of rejects are protected here, where the source
+/// mappings are known), summary.json, and manifest.json last.
+pub fn write_ingested(
+    ingested: &mut pipeline::Ingested,
+    config: &Config,
+    dir: &std::path::Path,
+) -> Result<()> {
+    ingested.rejects = crate::privacy::current().protect_rejects(&ingested.rejects, config)?;
+    ingested.write_to(dir)?;
+    crate::privacy::manifest::write(dir, &crate::privacy::manifest::ingest_files(dir))?;
+    Ok(())
 }
 
 /// Per-source counts for people.

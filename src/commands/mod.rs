@@ -15,6 +15,7 @@ use crate::metrics::Period;
 
 pub mod analyze;
 pub mod clv;
+pub mod forget;
 pub mod ingest;
 pub mod lifecycle;
 pub mod report;
@@ -67,9 +68,16 @@ pub struct Prepared {
 /// Loads the input and resolves the as-of date.
 pub fn prepare(args: &InputArgs, ctx: &Ctx) -> Result<Prepared> {
     let analysis = match &args.config {
-        Some(p) => Analysis::load(p)?,
+        Some(p) => {
+            configure_privacy(Some(p), ctx)?;
+            Analysis::load(p)?
+        }
         None => Analysis::default(),
     };
+    crate::io::write::register_input(&args.input);
+    if let Some(p) = &args.config {
+        crate::io::write::register_input(p);
+    }
     let tz_name = args.timezone.clone().or_else(|| analysis.timezone.clone());
     let tz: chrono_tz::Tz = match &tz_name {
         Some(t) => t.parse().map_err(|_| {
@@ -207,6 +215,39 @@ pub struct Ctx {
     pub format: Option<OutputFormat>,
     /// `--explain`: print plans to stderr.
     pub explain: bool,
+    /// `--pseudonymize`, `--redact`, `--show-pii`.
+    pub privacy: crate::privacy::PrivacyFlags,
+}
+
+/// Installs the privacy policy from the flags and, when given, the `[privacy]` section of the
+/// config at `config`. Without a config, `--pseudonymize` without a key is not an error yet (the
+/// command may read a config naming a key file); writing anything before a key is found is.
+pub fn configure_privacy(config: Option<&std::path::Path>, ctx: &Ctx) -> Result<()> {
+    let file = match config {
+        Some(p) => crate::config::load_privacy(p)?,
+        None => None,
+    };
+    let base = config
+        .and_then(std::path::Path::parent)
+        .map_or_else(PathBuf::new, std::path::Path::to_path_buf);
+    match crate::privacy::resolve(&ctx.privacy, file.as_ref(), &base) {
+        Ok(policy) => crate::privacy::install(policy),
+        Err(e)
+            if config.is_none()
+                && e.kind == crate::error::ErrorKind::Usage
+                && ctx.privacy.pseudonymize =>
+        {
+            let flags = crate::privacy::PrivacyFlags {
+                pseudonymize: false,
+                ..ctx.privacy.clone()
+            };
+            let mut policy = crate::privacy::resolve(&flags, None, &base)?;
+            policy.missing_key = true;
+            crate::privacy::install(policy);
+        }
+        Err(e) => return Err(e),
+    }
+    Ok(())
 }
 
 /// A reference date as given on the command line.

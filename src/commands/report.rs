@@ -188,6 +188,10 @@ pub fn value_table_at(
 }
 
 fn run_segments(args: SegmentsArgs, ctx: &Ctx) -> Result<Status> {
+    if let Some(config) = &args.input.config {
+        commands::configure_privacy(Some(config), ctx)?;
+    }
+    crate::io::write::register_input(&args.input.input);
     let (table, subtitle) = match input::load_value_table(&args.input.input)? {
         Some(t) => (t, format!("value table {}", args.input.input.display())),
         None => {

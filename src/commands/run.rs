@@ -92,7 +92,12 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
             )));
         }
     }
+    commands::configure_privacy(Some(&args.config), ctx)?;
+    write::register_input(&args.config);
     let config = Config::load(&args.config)?;
+    for file in config.sources.iter().flat_map(|s| &s.files) {
+        write::register_input(&file.path);
+    }
     let analysis = Analysis::load(&args.config)?;
     let tz = config.settings.timezone;
     let as_of = ctx.as_of.unwrap_or(AsOf::Today).resolve(tz);
@@ -109,7 +114,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
     };
 
     progress.stage("ingesting");
-    let ingested = pipeline::ingest(
+    let mut ingested = pipeline::ingest(
         &config,
         &IngestOptions {
             as_of,
@@ -117,7 +122,11 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
         },
         &progress,
     )?;
-    ingested.write_to(&stage.path().join(format!("ingest-{as_of}")))?;
+    commands::ingest::write_ingested(
+        &mut ingested,
+        &config,
+        &stage.path().join(format!("ingest-{as_of}")),
+    )?;
     let orders = ingested
         .orders
         .clone()
@@ -245,6 +254,8 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
     sections.push(migration.clone());
     progress.stage("analyses");
     sections.extend(analysis_sections(&prepared, &value_df, &quiet_ctx)?);
+    // Reports are for people: personal data is masked (or pseudonymized) in every report file
+    // and in the summary below (docs/privacy.md).
     let full = Report {
         title: format!(
             "Customer report, {} ending {as_of}",
@@ -257,13 +268,14 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
         ),
         sections,
     };
+    let full = crate::privacy::current().protect_report(&full)?;
     for (format, ext) in [(OutputFormat::Html, "html"), (OutputFormat::Markdown, "md")] {
         let dest = Destination {
             path: Some(stage.path().join(format!("report-{as_of}.{ext}"))),
             format,
             table_rows: 20,
         };
-        render::render(&full, &dest, true)?;
+        render::render_as_is(&full, &dest, true)?;
     }
     for s in &full.sections {
         let name = match s.id.as_str() {
@@ -273,14 +285,18 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
             "migration" => "migration",
             _ => continue,
         };
-        write_file(
-            &mut s.table.clone(),
-            &stage.path().join(format!("{name}-{as_of}.csv")),
+        let dest = Destination::resolve(
+            None,
+            Some(&stage.path().join(format!("{name}-{as_of}.csv"))),
         )?;
+        write::write_frame_as_is(&mut s.table.clone(), &dest, true)?;
     }
 
     progress.stage("moving files into place");
-    let written = publish(stage.path(), &out_dir)?;
+    let staged = crate::privacy::manifest::list_files(stage.path())?;
+    let written = publish(stage.path(), &out_dir)? + 1;
+    // Last, so a reader that finds the manifest finds every file it lists.
+    crate::privacy::manifest::write(&out_dir, &staged)?;
     progress.finish();
 
     let s = &ingested.summary;
@@ -307,7 +323,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
         );
     }
     println!("VIP alerts: {n_alerts}");
-    if let Some(alerts) = vip_report.sections.iter().find(|s| s.id == "alerts") {
+    if let Some(alerts) = full.sections.iter().find(|s| s.id == "alerts") {
         let shown = alerts.table.height().min(8);
         let ids = alerts.table.column(schema::CUSTOMER_ID)?.str()?.clone();
         let kinds = alerts.table.column("alert")?.str()?.clone();

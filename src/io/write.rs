@@ -91,8 +91,32 @@ impl Destination {
     }
 }
 
-/// Writes `df` to `dest`. Table output notes the hidden row count on stderr (unless `quiet`).
+/// Who reads a table written in `format`: the people formats (table, markdown, html) are for
+/// people, the rest for programs. Decides the default masking (docs/privacy.md).
+pub fn audience(format: OutputFormat) -> crate::privacy::Audience {
+    match format {
+        OutputFormat::Table | OutputFormat::Markdown | OutputFormat::Html => {
+            crate::privacy::Audience::People
+        }
+        _ => crate::privacy::Audience::Data,
+    }
+}
+
+/// Writes `df` to `dest` with the privacy policy in force applied to it (pseudonyms, masks;
+/// see [`crate::privacy`]). Table output notes the hidden row count on stderr (unless `quiet`).
 pub fn write_frame(df: &mut DataFrame, dest: &Destination, quiet: bool) -> Result<()> {
+    let policy = crate::privacy::current();
+    let audience = audience(dest.format);
+    if policy.is_identity(audience) {
+        return write_frame_as_is(df, dest, quiet);
+    }
+    let mut protected = policy.protect(df, audience)?;
+    write_frame_as_is(&mut protected, dest, quiet)
+}
+
+/// Writes `df` to `dest` exactly as it is: for tables already protected (report sections) and
+/// for rewriting custseg's own files (`custseg forget`).
+pub fn write_frame_as_is(df: &mut DataFrame, dest: &Destination, quiet: bool) -> Result<()> {
     match &dest.path {
         Some(path) => write_atomic(path, |w| encode(df, dest, w)),
         None => {
@@ -211,7 +235,10 @@ fn engine_write_error(e: PolarsError) -> Error {
 
 /// Writes a file atomically: `fill` writes into a temp file in the same folder, which is then
 /// renamed over `path`. On any error the temp file is removed and `path` is left untouched.
+/// A file that must not be overwritten is refused before anything is written; see
+/// [`register_input`].
 pub fn write_atomic(path: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    refuse_input(path)?;
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -231,6 +258,62 @@ pub fn write_atomic(path: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<()>
         .map_err(|e| io_error("sync", path, e))?;
     tmp.persist(path)
         .map_err(|e| io_error("write", path, e.error))?;
+    Ok(())
+}
+
+fn inputs() -> &'static std::sync::Mutex<Vec<PathBuf>> {
+    static INPUTS: std::sync::OnceLock<std::sync::Mutex<Vec<PathBuf>>> = std::sync::OnceLock::new();
+    INPUTS.get_or_init(|| std::sync::Mutex::new(Vec::new()))
+}
+
+/// Records `path` as an input of this run: the writer refuses to write over it. Paths that do
+/// not exist are ignored; a directory registers its ingest tables.
+pub fn register_input(path: &Path) {
+    let mut list = inputs()
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if path.is_dir() {
+        for name in [
+            crate::schema::ORDERS_FILE,
+            crate::schema::CUSTOMERS_FILE,
+            crate::schema::EVENTS_FILE,
+        ] {
+            if let Ok(c) = path.join(name).canonicalize() {
+                list.push(c);
+            }
+        }
+    } else if let Ok(c) = path.canonicalize() {
+        list.push(c);
+    }
+}
+
+/// The canonical form of a path that may not exist yet: its folder canonicalised, then its name.
+fn canonical_target(path: &Path) -> Option<PathBuf> {
+    if let Ok(c) = path.canonicalize() {
+        return Some(c);
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    Some(dir.canonicalize().ok()?.join(path.file_name()?))
+}
+
+/// An error (exit 2) when `path` is one of the registered inputs.
+pub fn refuse_input(path: &Path) -> Result<()> {
+    let Some(target) = canonical_target(path) else {
+        return Ok(());
+    };
+    let list = inputs()
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if list.iter().any(|p| *p == target) {
+        return Err(Error::usage(format!(
+            "refusing to write {}: it is one of this command's inputs",
+            path.display()
+        ))
+        .hint("write the output to another file or directory"));
+    }
     Ok(())
 }
 

@@ -14,8 +14,15 @@ use crate::report::Report;
 
 pub mod html;
 
-/// Writes `report` to `dest`.
+/// Writes `report` to `dest`. Reports are for people: the privacy policy in force masks (or
+/// pseudonymizes) their personal data in every format (docs/privacy.md).
 pub fn render(report: &Report, dest: &Destination, quiet: bool) -> Result<()> {
+    let protected = crate::privacy::current().protect_report(report)?;
+    render_as_is(&protected, dest, quiet)
+}
+
+/// Writes `report` to `dest` as it is (its tables already protected).
+pub fn render_as_is(report: &Report, dest: &Destination, quiet: bool) -> Result<()> {
     match dest.format {
         OutputFormat::Table => emit_text(dest, &to_terminal(report, dest.table_rows)),
         OutputFormat::Markdown => emit_text(dest, &to_markdown(report)),
@@ -33,7 +40,7 @@ pub fn render(report: &Report, dest: &Destination, quiet: bool) -> Result<()> {
                             first.id
                         );
                     }
-                    write::write_frame(&mut first.table.clone(), dest, quiet)
+                    write::write_frame_as_is(&mut first.table.clone(), dest, quiet)
                 }
                 Some(path) => {
                     for section in &report.sections {
@@ -43,7 +50,7 @@ pub fn render(report: &Report, dest: &Destination, quiet: bool) -> Result<()> {
                             format: dest.format,
                             table_rows: dest.table_rows,
                         };
-                        write::write_frame(&mut section.table.clone(), &d, true)?;
+                        write::write_frame_as_is(&mut section.table.clone(), &d, true)?;
                     }
                     Ok(())
                 }
