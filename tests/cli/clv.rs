@@ -780,3 +780,333 @@ fn clv_help_examples_run() {
         std::fs::read(d.join("dir.csv")).unwrap()
     );
 }
+
+// ---- issue 9: --from-histogram, --from-summary and the triples table ----
+
+/// The CDNOW master file (23,570 customers) as a canonical orders CSV in `dir`; `None` when the
+/// data is absent.
+fn cdnow_master_orders(dir: &Path) -> Option<PathBuf> {
+    let path = root().join("../shared/data/cdnow/CDNOW_master.txt");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        eprintln!("skipping: {} not found", path.display());
+        return None;
+    };
+    let mut csv = String::from("customer_id,order_id,ordered_at,amount\n");
+    for (row, line) in text.lines().enumerate().skip(1) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() < 4 {
+            continue;
+        }
+        let d = f[1];
+        writeln!(
+            csv,
+            "{},{}-{d}-{row},{}-{}-{},{}",
+            f[0],
+            f[0],
+            &d[0..4],
+            &d[4..6],
+            &d[6..8],
+            f[3]
+        )
+        .unwrap();
+    }
+    let out = dir.join("cdnow_master.csv");
+    std::fs::write(&out, csv).unwrap();
+    Some(out)
+}
+
+fn ints(df: &DataFrame, name: &str) -> Vec<i64> {
+    let c = df.column(name).unwrap().cast(&DataType::Int64).unwrap();
+    c.i64()
+        .unwrap()
+        .iter()
+        .map(|v| v.expect("no nulls"))
+        .collect()
+}
+
+/// A btyd-histogram CSV of a per-customer `custseg clv` table, counted with plain maps (not
+/// with custseg's own code): triple rows by (x, t_x, T), spend rows by (x, mean_repeat_spend),
+/// floats printed in Rust's shortest round-trip form.
+fn histogram_csv(customers: &DataFrame) -> String {
+    let (x, t_x, age, m) = (
+        ints(customers, "x"),
+        f64s(customers, "t_x"),
+        f64s(customers, "T"),
+        f64s(customers, "mean_repeat_spend"),
+    );
+    let mut triples: BTreeMap<(i64, u64, u64), (f64, f64, i64)> = BTreeMap::new();
+    let mut spend: BTreeMap<(i64, u64), (f64, i64)> = BTreeMap::new();
+    for i in 0..x.len() {
+        // Non-negative floats order like their bit patterns.
+        let e = triples
+            .entry((x[i], t_x[i].to_bits(), age[i].to_bits()))
+            .or_insert((t_x[i], age[i], 0));
+        e.2 += 1;
+        spend.entry((x[i], m[i].to_bits())).or_insert((m[i], 0)).1 += 1;
+    }
+    let mut csv = String::from("part,x,t_x,T,mean_repeat_spend,customers\n");
+    for ((x, _), (m, n)) in &spend {
+        writeln!(csv, "spend,{x},,,{m},{n}").unwrap();
+    }
+    for ((x, ..), (t_x, age, n)) in &triples {
+        writeln!(csv, "triple,{x},{t_x},{age},,{n}").unwrap();
+    }
+    csv
+}
+
+fn close(name: &str, got: f64, want: f64, rel: f64) {
+    assert!(
+        (got - want).abs() <= rel * want.abs().max(1e-300),
+        "{name}: got {got}, want {want} (relative {rel})"
+    );
+}
+
+/// Issue 9's done-when line: on the CDNOW master data the BG/NBD and Gamma-Gamma estimates from
+/// a histogram equal the fit on the order lines; the triples table, joined back per customer
+/// (here by hand, with maps), gives every customer the order-line run's predictions.
+#[test]
+fn clv_from_histogram_reproduces_the_cdnow_master_fit_and_predictions() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let Some(orders) = cdnow_master_orders(d) else {
+        return;
+    };
+    let (params, table) = (d.join("p.json"), d.join("customers.parquet"));
+    let common = ["--calibration-end", "1997-09-30", "--time-unit", "week"];
+    let mut args = vec![s(&orders), "--timezone", "UTC", "-q"];
+    args.extend(common);
+    args.extend(["--save-params", s(&params), "-o", s(&table)]);
+    clv(&args);
+    let customers = read_parquet(&table);
+    assert_eq!(customers.height(), 23570);
+    let histogram = d.join("histogram.csv");
+    std::fs::write(&histogram, histogram_csv(&customers)).unwrap();
+
+    let (fitted, triples) = (d.join("h.json"), d.join("triples.parquet"));
+    let mut args = vec!["--from-histogram", s(&histogram), "-q"];
+    args.extend(common);
+    args.extend(["--save-params", s(&fitted), "-o", s(&triples)]);
+    clv(&args);
+    let (a, b) = (json(&params), json(&fitted));
+    assert_eq!(b["customers"], 23570);
+    assert_eq!(b["calibration_end"], "1997-09-30");
+    assert_eq!(b["purchase_model"]["converged"], true);
+    for k in ["r", "alpha", "a", "b"] {
+        let (x, y) = (
+            &a["purchase_model"]["params"][k],
+            &b["purchase_model"]["params"][k],
+        );
+        close(k, y.as_f64().unwrap(), x.as_f64().unwrap(), 1e-6);
+    }
+    close(
+        "log-likelihood",
+        b["purchase_model"]["log_likelihood"].as_f64().unwrap(),
+        a["purchase_model"]["log_likelihood"].as_f64().unwrap(),
+        1e-9,
+    );
+    for k in ["p", "q", "gamma"] {
+        let (x, y) = (
+            &a["spend_model"]["params"][k],
+            &b["spend_model"]["params"][k],
+        );
+        close(k, y.as_f64().unwrap(), x.as_f64().unwrap(), 1e-6);
+    }
+    for k in ["customers", "excluded_no_repeat", "excluded_bad_spend"] {
+        assert_eq!(a["spend_model"][k], b["spend_model"][k], "{k}");
+    }
+
+    // Predictions with the order-line fit's params, per distinct row, joined back by hand.
+    let scored = d.join("scored.parquet");
+    let mut args = vec![
+        s(&orders),
+        "--timezone",
+        "UTC",
+        "-q",
+        "--params",
+        s(&params),
+        "--horizon",
+        "39w",
+        "--margin",
+        "0.3",
+        "-o",
+        s(&scored),
+    ];
+    args.extend(common);
+    clv(&args);
+    let mut args = vec![
+        "--from-histogram",
+        s(&histogram),
+        "-q",
+        "--params",
+        s(&params),
+        "--horizon",
+        "39w",
+        "--margin",
+        "0.3",
+        "-o",
+        s(&triples),
+    ];
+    args.extend(common);
+    clv(&args);
+    let t = read_parquet(&triples);
+    let names: Vec<String> = t.get_column_names().iter().map(|n| n.to_string()).collect();
+    assert_eq!(
+        names,
+        [
+            "part",
+            "x",
+            "t_x",
+            "T",
+            "mean_repeat_spend",
+            "expected_purchases",
+            "p_alive",
+            "discounted_purchases",
+            "dert",
+            "expected_avg_spend",
+            "margin"
+        ]
+    );
+    let part = strings(&t, "part");
+    let col = |name: &str| -> Vec<Option<f64>> {
+        let c = t.column(name).unwrap().cast(&DataType::Float64).unwrap();
+        c.f64().unwrap().iter().collect()
+    };
+    let (tx, tt, tm) = (col("x"), col("t_x"), col("T"));
+    let (tmean, te, tp, td, ts, tmargin, tdert) = (
+        col("mean_repeat_spend"),
+        col("expected_purchases"),
+        col("p_alive"),
+        col("discounted_purchases"),
+        col("expected_avg_spend"),
+        col("margin"),
+        col("dert"),
+    );
+    let mut by_triple: BTreeMap<(u64, u64, u64), (f64, f64, f64)> = BTreeMap::new();
+    let mut by_spend: BTreeMap<(u64, u64), (f64, f64)> = BTreeMap::new();
+    for i in 0..t.height() {
+        let x = tx[i].unwrap().to_bits();
+        assert!(tdert[i].is_none(), "dert is null for BG/NBD");
+        match part[i].as_str() {
+            "triple" => {
+                assert!(tmean[i].is_none() && ts[i].is_none());
+                by_triple.insert(
+                    (x, tt[i].unwrap().to_bits(), tm[i].unwrap().to_bits()),
+                    (te[i].unwrap(), tp[i].unwrap(), td[i].unwrap()),
+                );
+            }
+            "spend" => {
+                assert!(tt[i].is_none() && te[i].is_none());
+                by_spend.insert(
+                    (x, tmean[i].unwrap().to_bits()),
+                    (ts[i].unwrap(), tmargin[i].unwrap()),
+                );
+            }
+            other => panic!("part {other}"),
+        }
+    }
+    // Spend rows first, each part sorted by its key.
+    let first_triple = part.iter().position(|p| p == "triple").unwrap();
+    assert!(part[first_triple..].iter().all(|p| p == "triple"));
+    let local = read_parquet(&scored);
+    let (x, t_x, age, m) = (
+        f64s(&local, "x"),
+        f64s(&local, "t_x"),
+        f64s(&local, "T"),
+        f64s(&local, "mean_repeat_spend"),
+    );
+    let (want_e, want_p, want_s, want_clv) = (
+        f64s(&local, "expected_purchases"),
+        f64s(&local, "p_alive"),
+        f64s(&local, "expected_avg_spend"),
+        f64s(&local, "clv"),
+    );
+    for i in 0..local.height() {
+        let (e, p, disc) = by_triple[&(x[i].to_bits(), t_x[i].to_bits(), age[i].to_bits())];
+        let (spend, margin) = by_spend[&(x[i].to_bits(), m[i].to_bits())];
+        assert_eq!(margin, 0.3);
+        close("expected_purchases", e, want_e[i], 1e-12);
+        close("p_alive", p, want_p[i], 1e-12);
+        close("expected_avg_spend", spend, want_s[i], 1e-12);
+        close("clv", disc * spend * margin, want_clv[i], 1e-9);
+    }
+}
+
+/// Writes the first five columns of a `custseg clv` table as a btyd-summary file.
+fn summary_file(table: &DataFrame, path: &Path) {
+    let mut df = table
+        .select(["customer_id", "x", "t_x", "T", "mean_repeat_spend"])
+        .unwrap();
+    let file = std::fs::File::create(path).unwrap();
+    if path.extension().is_some_and(|e| e == "parquet") {
+        ParquetWriter::new(file).finish(&mut df).unwrap();
+    } else {
+        CsvWriter::new(file).finish(&mut df).unwrap();
+    }
+}
+
+/// `--from-summary` gives the bytes of `custseg clv --params` on the order lines, for BG/NBD and
+/// Pareto/NBD (dert), from CSV and Parquet summaries, with non-default horizon, discount and
+/// margin.
+#[test]
+fn clv_from_summary_equals_scoring_the_shop_order_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let shop = d.join("shop");
+    custseg()
+        .args(["ingest", "-q", "--as-of", "2025-01-01", "--config"])
+        .arg(root().join("examples/shop/custseg.toml"))
+        .arg("--out")
+        .arg(&shop)
+        .assert()
+        .success();
+    for model in ["bgnbd", "pnbd"] {
+        let params = d.join(format!("{model}.json"));
+        let fit = d.join(format!("{model}-fit.parquet"));
+        clv(&[
+            s(&shop),
+            "-q",
+            "--calibration-end",
+            "2024-12-31",
+            "--model",
+            model,
+            "--save-params",
+            s(&params),
+            "-o",
+            s(&fit),
+        ]);
+        let scoring = [
+            "--params",
+            s(&params),
+            "--horizon",
+            "39w",
+            "--discount-rate",
+            "0.05",
+            "--margin",
+            "0.4",
+            "-q",
+        ];
+        let local = d.join(format!("{model}-local.csv"));
+        let mut args = vec![s(&shop), "--calibration-end", "2024-12-31", "-o", s(&local)];
+        args.extend(scoring);
+        clv(&args);
+        let expected = std::fs::read_to_string(&local).unwrap();
+        assert_eq!(expected.lines().count(), 145, "144 customers");
+        assert_eq!(
+            expected.lines().next().unwrap().ends_with(",dert"),
+            model == "pnbd"
+        );
+        for ext in ["csv", "parquet"] {
+            let summary = d.join(format!("{model}-summary.{ext}"));
+            summary_file(&read_parquet(&fit), &summary);
+            let out = d.join(format!("{model}-from-{ext}.csv"));
+            let mut args = vec!["--from-summary", s(&summary), "-o", s(&out)];
+            args.extend(scoring);
+            clv(&args);
+            assert_eq!(
+                std::fs::read_to_string(&out).unwrap(),
+                expected,
+                "{model}, {ext} summary"
+            );
+        }
+    }
+}
