@@ -174,6 +174,9 @@ impl Problem {
             Problem::Missing(c) => format!("{c} is missing"),
             Problem::NotNumber(c) => format!("{c} \"{}\" is not a number", raw(c)),
             Problem::NotFinite(c) => format!("{c} {} is not a finite number", raw(c)),
+            Problem::Negative(CUSTOMERS) => {
+                format!("{CUSTOMERS} {} is not a positive count", raw(CUSTOMERS))
+            }
             Problem::Negative(c) => format!("{c} {} is negative", raw(c)),
             Problem::NotWhole(c) => format!("{c} {} is not a whole number", raw(c)),
             Problem::NotPositive(c) => format!("{c} {} is not a positive count", raw(c)),
