@@ -8,7 +8,6 @@ mod clv;
 mod examples;
 mod golden;
 mod ingest;
-mod privacy;
 mod report;
 mod rfm;
 mod sql;
