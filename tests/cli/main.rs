@@ -8,6 +8,7 @@ mod clv;
 mod examples;
 mod golden;
 mod ingest;
+mod privacy;
 mod report;
 mod rfm;
 mod sql;

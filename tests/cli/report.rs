@@ -34,6 +34,7 @@ fn run_writes_the_full_set_and_is_deterministic() {
         "ingest-2025-01-01/events.parquet",
         "ingest-2025-01-01/rejects.csv",
         "ingest-2025-01-01/summary.json",
+        "ingest-2025-01-01/manifest.json",
         "value-2025-01-01.parquet",
         "report-2025-01-01.html",
         "report-2025-01-01.md",
@@ -42,6 +43,7 @@ fn run_writes_the_full_set_and_is_deterministic() {
         "segments-2025-01-01.csv",
         "migration-2025-01-01.csv",
         "clv-params-2025-01-01.json",
+        "manifest.json",
     ];
     for f in files {
         let x = std::fs::read(a.path().join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
