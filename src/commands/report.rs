@@ -15,6 +15,7 @@ use crate::commands::{self, AsOf, Ctx, InputArgs, Prepared, ScoringArgs, Status}
 use crate::error::{Error, Result};
 use crate::io::input;
 use crate::io::write::Destination;
+use crate::metrics::rfm::{FREQUENCY, MONETARY, RECENCY_DAYS};
 use crate::metrics::score;
 use crate::report::render;
 use crate::report::vip::{self, RankBy, VipOptions};
@@ -193,7 +194,15 @@ fn run_segments(args: SegmentsArgs, ctx: &Ctx) -> Result<Status> {
     }
     crate::io::write::register_input(&args.input.input);
     let (table, subtitle) = match input::load_value_table(&args.input.input)? {
-        Some(t) => (t, format!("value table {}", args.input.input.display())),
+        Some(mut t) => {
+            input::require_columns(
+                &mut t,
+                &[MONETARY, RECENCY_DAYS, FREQUENCY],
+                "report segments",
+                &args.input.input,
+            )?;
+            (t, format!("value table {}", args.input.input.display()))
+        }
         None => {
             let prepared = commands::prepare(&args.input, ctx)?;
             let as_of = prepared.as_of;

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use crate::commands::{self, Ctx, InputArgs, ScoringArgs, Status};
 use crate::error::{Error, Result};
 use crate::io::input;
+use crate::metrics::rfm::MONETARY;
 use crate::metrics::score;
 use crate::metrics::segment::{self, RulesFile, RULE_SEGMENT};
 
@@ -56,6 +57,10 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
             .hint("e.g. custseg segment out/ --where \"monetary > 5000\""));
     }
     let table = match input::load_value_table(&args.input.input)? {
+        Some(mut t) if !args.by.is_empty() => {
+            input::require_columns(&mut t, &[MONETARY], "segment --by", &args.input.input)?;
+            t
+        }
         Some(t) => t,
         None => {
             let prepared = commands::prepare(&args.input, ctx)?;

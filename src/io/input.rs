@@ -10,6 +10,7 @@ use polars::prelude::*;
 use crate::clean::pipeline::{self, IngestOptions};
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::metrics::rfm::{AVG_ORDER_VALUE, MONETARY};
 use crate::progress::Progress;
 use crate::schema::{self, Kind};
 
@@ -145,5 +146,42 @@ pub fn load_value_table(input: &Path) -> Result<Option<LazyFrame>> {
             input.display()
         )));
     }
+    // An engine may export whole-number amounts as integers; sums and shares need floats.
+    for name in [MONETARY, AVG_ORDER_VALUE] {
+        if schema.get(name).is_some_and(|t| t.is_integer()) {
+            lf = lf.with_column(col(name).cast(DataType::Float64));
+        }
+    }
     Ok(Some(lf))
+}
+
+/// Checks that a per-customer table from [`load_value_table`] has the columns `what` (e.g.
+/// "report segments") needs.
+///
+/// # Errors
+/// An input error (exit 2) naming every missing column.
+pub fn require_columns(
+    table: &mut LazyFrame,
+    columns: &[&str],
+    what: &str,
+    input: &Path,
+) -> Result<()> {
+    let schema = table
+        .collect_schema()
+        .map_err(|e| Error::input(format!("{}: cannot read: {e}", input.display())))?;
+    let missing: Vec<&str> = columns
+        .iter()
+        .copied()
+        .filter(|c| schema.get(c).is_none())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::input(format!(
+        "{}: {what} needs the column{} {}, which this per-customer table lacks",
+        input.display(),
+        if missing.len() == 1 { "" } else { "s" },
+        missing.join(", ")
+    ))
+    .hint("pass the output of custseg rfm or score (or of custseg sql rfm), or the order lines"))
 }

@@ -1110,3 +1110,86 @@ fn clv_from_summary_equals_scoring_the_shop_order_lines() {
         }
     }
 }
+
+/// Issue 9: `segment` and `report segments` take a per-customer table with the `rfm` job's
+/// columns (as exported from an engine) and say which columns are missing when they need more.
+#[test]
+fn segment_and_report_accept_an_exported_rfm_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let shop = d.join("shop");
+    custseg()
+        .args(["ingest", "-q", "--as-of", "2025-01-01", "--config"])
+        .arg(root().join("examples/shop/custseg.toml"))
+        .arg("--out")
+        .arg(&shop)
+        .assert()
+        .success();
+    let run = |args: &[&str]| -> String {
+        let out = custseg().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let from_orders = run(&[
+        "segment",
+        s(&shop),
+        "--as-of",
+        "2025-01-01",
+        "--by",
+        "segment",
+        "--format",
+        "csv",
+        "-q",
+    ]);
+    for ext in ["parquet", "csv"] {
+        let table = d.join(format!("rfm.{ext}"));
+        run(&[
+            "rfm",
+            s(&shop),
+            "--as-of",
+            "2025-01-01",
+            "-q",
+            "-o",
+            s(&table),
+        ]);
+        let by = ["--by", "segment", "--format", "csv", "-q"];
+        let mut args = vec!["segment", s(&table)];
+        args.extend(by);
+        assert_eq!(run(&args), from_orders, "segment --by from rfm.{ext}");
+        let report = run(&["report", "segments", s(&table), "--format", "csv", "-q"]);
+        assert!(report.starts_with("segment,customers,"), "{report}");
+        assert!(report.lines().last().unwrap().starts_with("Total,144,"));
+    }
+    // Whole-number amounts exported as integers still give fractional shares.
+    let ints = d.join("ints.csv");
+    std::fs::write(
+        &ints,
+        "customer_id,segment,monetary\nA,Champions,3\nB,Lost,4\n",
+    )
+    .unwrap();
+    let groups = run(&[
+        "segment",
+        s(&ints),
+        "--by",
+        "segment",
+        "--format",
+        "csv",
+        "-q",
+    ]);
+    assert!(groups.contains("Lost,1,4.0,0.5,0.5714"), "{groups}");
+    // A report that needs more than the table has names what is missing (exit 2).
+    let out = custseg()
+        .args(["report", "segments", s(&ints), "--format", "csv"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("report segments needs the columns recency_days, frequency"),
+        "{stderr}"
+    );
+}
