@@ -103,6 +103,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
         .and_then(|p| p.audit_log.as_ref())
         .map_or_else(|| dir.join(audit::AUDIT_FILE), |l| base.join(l));
 
+    erase::normalise(&target, phone_country_code.as_deref())?;
     if !dir.is_dir() {
         return Err(
             Error::input(format!("{}: no such directory", dir.display()))

@@ -58,10 +58,15 @@ impl Erasure {
 
 /// The identifier cleaned as ingest cleans it; an error when nothing usable is left.
 pub fn normalise(target: &Target, phone_country_code: Option<&str>) -> Result<String> {
-    let (raw, expr, flag) = match target {
-        Target::CustomerId(id) => (id, parse::text(col("v")), "--customer"),
-        Target::Email(e) => (e, parse::email(col("v")), "--email"),
-        Target::Phone(p) => (p, parse::phone(col("v"), phone_country_code), "--phone"),
+    let (raw, expr, flag, example) = match target {
+        Target::CustomerId(id) => (id, parse::text(col("v")), "--customer", "C0042"),
+        Target::Email(e) => (e, parse::email(col("v")), "--email", "ann@example.com"),
+        Target::Phone(p) => (
+            p,
+            parse::phone(col("v"), phone_country_code),
+            "--phone",
+            "13800138000",
+        ),
     };
     let df = df!("v" => [raw.as_str()])?
         .lazy()
@@ -76,7 +81,9 @@ pub fn normalise(target: &Target, phone_country_code: Option<&str>) -> Result<St
                 "{flag} \"{raw}\" is not a usable {}",
                 target.kind()
             ))
-            .hint("give the value as it appears in the exports, e.g. --phone 13800138000")
+            .hint(format!(
+                "give the value as it appears in the exports, e.g. {flag} {example}"
+            ))
         })
 }
 
@@ -87,6 +94,7 @@ pub fn erase(
     phone_country_code: Option<&str>,
     key: Option<&Pseudonymizer>,
 ) -> Result<Erasure> {
+    let normalised = normalise(target, phone_country_code)?;
     if !dir.join(schema::ORDERS_FILE).is_file() && !dir.join(schema::CUSTOMERS_FILE).is_file() {
         return Err(Error::input(format!(
             "{}: not an ingest directory (no {} or {})",
@@ -98,7 +106,6 @@ pub fn erase(
             "pass the --out directory of custseg ingest (or an ingest-DATE folder of custseg run)",
         ));
     }
-    let normalised = normalise(target, phone_country_code)?;
     // The values that stand for the customer in the tables: the cleaned value, and its pseudonym
     // when the directory was written with --pseudonymize and the key is at hand.
     let field = match target {
