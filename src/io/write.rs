@@ -307,7 +307,7 @@ pub fn refuse_input(path: &Path) -> Result<()> {
     let list = inputs()
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if list.iter().any(|p| *p == target) {
+    if list.contains(&target) {
         return Err(Error::usage(format!(
             "refusing to write {}: it is one of this command's inputs",
             path.display()
