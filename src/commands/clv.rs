@@ -34,6 +34,11 @@ Examples:
   # Score with saved parameters (cron: fit monthly, score weekly), history up to --calibration-end
   custseg clv out/ --params p.json --calibration-end 2025-03-31 --horizon 39w -o scores.parquet
 
+  # From an engine (custseg sql): fit on a btyd-histogram, predict per distinct row, score a summary
+  custseg clv --from-histogram hist.parquet --calibration-end 2024-12-31 --save-params p.json
+  custseg clv --from-histogram hist.parquet --params p.json --margin 0.3 -o triples.parquet
+  custseg clv --from-summary summary.parquet --params p.json -o clv.parquet
+
 Output (stdout or -o), one row per customer with a purchase on or before the calibration end,
 sorted by customer_id:
   customer_id         the customer
@@ -47,6 +52,10 @@ sorted by customer_id:
   clv                 discounted expected margin over the horizon, summed month by month
   dert                (pnbd) discounted expected residual transactions, no horizon
   holdout_purchases, expected_holdout_purchases   (with --holdout-end)
+
+With --from-histogram the output is the triples table instead (part, x, t_x, T,
+mean_repeat_spend, expected_purchases, p_alive, discounted_purchases, dert, expected_avg_spend,
+margin); with --from-summary the columns above. docs/clv.md, section 13, has the formats.
 
 A transaction is a customer's local calendar day with at least one purchase line; its value is
 the day's net amount. The fit report (parameters, standard errors, log-likelihood) and, with

@@ -1,5 +1,5 @@
 //! The btyd interchange tables shared with `custseg sql` (issue 9; the formats are in
-//! docs/clv.md, section 8): reading and validating a btyd-histogram or btyd-summary file,
+//! docs/clv.md, section 13): reading and validating a btyd-histogram or btyd-summary file,
 //! fitting from a histogram, the triples table (predictions per distinct (x, t_x, T) and per
 //! distinct (x, mean_repeat_spend)), and scoring a per-customer summary of any size by
 //! collapsing it into its histogram, predicting per row and joining the triples table back
@@ -79,7 +79,7 @@ impl Kind {
 
     fn hint(self) -> String {
         format!(
-            "a {} has the columns {}; docs/clv.md, section 8, has the rules (custseg sql {} writes one)",
+            "a {} has the columns {}; docs/clv.md, section 13, has the rules (custseg sql {} writes one)",
             self.name(),
             self.columns().join(", "),
             self.name()

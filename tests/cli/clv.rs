@@ -1049,6 +1049,16 @@ fn summary_file(table: &DataFrame, path: &Path) {
 /// margin.
 #[test]
 fn clv_from_summary_equals_scoring_the_shop_order_lines() {
+    // The --help examples these tests run (file names aside).
+    let help = custseg().args(["clv", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout).to_string();
+    for needle in [
+        "custseg clv --from-histogram hist.parquet --calibration-end 2024-12-31 --save-params p.json",
+        "custseg clv --from-histogram hist.parquet --params p.json --margin 0.3 -o triples.parquet",
+        "custseg clv --from-summary summary.parquet --params p.json -o clv.parquet",
+    ] {
+        assert!(help.contains(needle), "help lacks {needle:?}");
+    }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let shop = d.join("shop");
