@@ -609,7 +609,6 @@ pub fn triples(
 /// order: the columns of `custseg clv` (customer_id, x, t_x, T, mean_repeat_spend,
 /// expected_purchases, p_alive, expected_avg_spend, clv = discounted_purchases ·
 /// expected_avg_spend · margin, and dert when `with_dert`).
-#[must_use]
 pub fn join_triples(summary: LazyFrame, triples: LazyFrame, with_dert: bool) -> LazyFrame {
     let args = JoinArgs {
         maintain_order: MaintainOrderJoin::Left,
