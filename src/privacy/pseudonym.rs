@@ -109,7 +109,13 @@ impl Pseudonymizer {
     }
 
     /// The pseudonym of a `field` value: `<prefix>_` + [`Self::digest`] of `<kind>:<normalised>`.
+    /// A value that already is a pseudonym of this field (`em_` and 16 lower-case hex digits
+    /// for an e-mail) is returned as it is, so pseudonymizing twice (an analysis with
+    /// `--pseudonymize` over an ingest directory written with it) changes nothing.
     pub fn field(&self, field: Field, value: &str) -> String {
+        if is_pseudonym(field.prefix(), value) {
+            return value.to_string();
+        }
         let normal = normalise(field, value);
         format!(
             "{}_{}",
@@ -129,6 +135,16 @@ impl Pseudonymizer {
             self.digest(&format!("{}:{normal}", field.kind()))
         ))
     }
+}
+
+/// True when `value` is `<prefix>_` followed by [`HEX_DIGITS`] lower-case hex digits.
+pub fn is_pseudonym(prefix: &str, value: &str) -> bool {
+    value
+        .strip_prefix(prefix)
+        .and_then(|v| v.strip_prefix('_'))
+        .is_some_and(|hex| {
+            hex.len() == HEX_DIGITS && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        })
 }
 
 /// The error when pseudonyms are asked for and no key is configured (exit 2).
@@ -209,6 +225,11 @@ mod tests {
         let c = p.customer_id("email:user@qq.com").unwrap();
         assert_eq!(&c[3..], &a[3..]);
         assert_eq!(p.customer_id("C0001"), None);
+        assert_eq!(
+            p.field(Field::Email, &a),
+            a,
+            "pseudonymizing twice changes nothing"
+        );
         assert_ne!(
             p.field(Field::Phone, "13800138000"),
             p.field(Field::Email, "13800138000")
