@@ -267,8 +267,12 @@ impl GammaGamma {
 mod tests {
     use super::*;
 
-    /// Customers with repeated (x, m) pairs, the same collapsed into weighted rows.
-    fn customers_and_histogram() -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
+    /// Columns of f64.
+    type Columns = (Vec<f64>, Vec<f64>);
+
+    /// Customers with repeated (x, m) pairs (x, m), the same collapsed into weighted rows
+    /// ((x, m), weight).
+    fn customers_and_histogram() -> (Columns, Columns, Vec<f64>) {
         let pairs = [
             (0.0, 0.0, 40),
             (1.0, 12.5, 9),
@@ -293,12 +297,12 @@ mod tests {
         let hx = pairs.iter().map(|p| p.0).collect();
         let hm = pairs.iter().map(|p| p.1).collect();
         let hw = pairs.iter().map(|p| f64::from(p.2)).collect();
-        (x, m, hx, hm, hw)
+        ((x, m), (hx, hm), hw)
     }
 
     #[test]
     fn weighted_fit_on_a_histogram_equals_the_fit_on_its_customers() {
-        let (x, m, hx, hm, hw) = customers_and_histogram();
+        let ((x, m), (hx, hm), hw) = customers_and_histogram();
         let options = FitOptions::default();
         let plain = GammaGamma::fit(&x, &m, &options).unwrap();
         let weighted = GammaGamma::fit_weighted(&hx, &hm, &hw, &options).unwrap();
