@@ -703,3 +703,46 @@ fn forget_finds_pseudonymized_rows_with_the_key() {
     assert!(lines[0]["id"].as_str().unwrap().starts_with("hmac-sha256:"));
     assert!(lines[0]["removed"]["orders"].as_u64().unwrap() > 0);
 }
+
+#[test]
+fn report_vip_masks_derived_ids_unless_show_pii() {
+    let dir = tempfile::tempdir().unwrap();
+    ingest(&shop_config(), dir.path(), &[]);
+    let vip = |extra: &[&str]| {
+        let output = custseg()
+            .args([
+                "report",
+                "vip",
+                "--as-of",
+                "2025-01-01",
+                "--top",
+                "60",
+                "--format",
+                "json",
+            ])
+            .arg(dir.path())
+            .args(extra)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(output).unwrap()
+    };
+    let masked = vip(&[]);
+    let shown = vip(&["--show-pii"]);
+    assert!(
+        masked.contains("\"email:") || masked.contains("\"phone:"),
+        "{masked}"
+    );
+    let pii = shop_pii();
+    assert!(
+        leaks(&masked, &pii).is_empty(),
+        "{:?}",
+        leaks(&masked, &pii)
+    );
+    assert!(
+        !leaks(&shown, &pii).is_empty(),
+        "--show-pii shows derived ids as they are"
+    );
+}
