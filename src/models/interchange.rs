@@ -211,6 +211,15 @@ fn number(c: &str) -> Expr {
 
 /// Present, a number, finite and ≥ 0, on the rows where `applies` holds.
 fn number_checks(c: &'static str, applies: &Expr, out: &mut Vec<Check>) {
+    finite_checks(c, applies, out);
+    out.push(Check {
+        when: applies.clone().and(number(c).lt(lit(0.0))),
+        problem: Problem::Negative(c),
+    });
+}
+
+/// Present, a number and finite (of any sign), on the rows where `applies` holds.
+fn finite_checks(c: &'static str, applies: &Expr, out: &mut Vec<Check>) {
     let on = |e: Expr| applies.clone().and(e);
     out.push(Check {
         when: on(col(c).is_null()),
@@ -223,10 +232,6 @@ fn number_checks(c: &'static str, applies: &Expr, out: &mut Vec<Check>) {
     out.push(Check {
         when: on(number(c).is_finite().not()),
         problem: Problem::NotFinite(c),
-    });
-    out.push(Check {
-        when: on(number(c).lt(lit(0.0))),
-        problem: Problem::Negative(c),
     });
 }
 
@@ -252,7 +257,9 @@ fn model_checks(triple: &Expr, spend: &Expr, out: &mut Vec<Check>) {
         when: triple.clone().and(zero_x()).and(number(T_X).neq(lit(0.0))),
         problem: Problem::RecencyWithoutRepeat,
     });
-    number_checks(MEAN_REPEAT_SPEND, spend, out);
+    // Net-negative repeat days (returns outweighing purchases) give a negative mean: custseg clv
+    // produces it on order lines too, and the Gamma-Gamma fit leaves such customers out.
+    finite_checks(MEAN_REPEAT_SPEND, spend, out);
     out.push(Check {
         when: spend
             .clone()
