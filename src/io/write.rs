@@ -5,7 +5,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use comfy_table::{presets, ContentArrangement, Table};
+use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
 use polars::prelude::*;
 
 use crate::error::{io_error, Error, Result};
@@ -143,7 +143,7 @@ fn stdout_error(e: std::io::Error) -> Error {
 fn encode(df: &mut DataFrame, dest: &Destination, w: &mut dyn Write) -> Result<()> {
     match dest.format {
         OutputFormat::Table => {
-            let table = render_table(df, dest.table_rows);
+            let table = render_table_styled(df, dest.table_rows, colour_for(dest));
             writeln!(w, "{table}").map_err(stdout_error)
         }
         OutputFormat::Markdown => {
@@ -356,15 +356,64 @@ fn rows_as_text(df: &DataFrame, limit: usize) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// A comfy-table of the first `limit` rows.
+/// A comfy-table of the first `limit` rows, without colour.
 pub fn render_table(df: &DataFrame, limit: usize) -> Table {
+    render_table_styled(df, limit, false)
+}
+
+/// Whether a table written to `dest` may use colour: only a table on stdout that is a terminal,
+/// and never when the `NO_COLOR` environment variable is set (<https://no-color.org>).
+pub fn colour_for(dest: &Destination) -> bool {
+    dest.path.is_none()
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Colour of a cell by its column and value: tiers and lifecycle stages by how good they are,
+/// alert codes in red; `None` for everything else (numbers and ids stay plain).
+fn cell_colour(column: &str, value: &str) -> Option<Color> {
+    match (column, value) {
+        ("tier", "high") | ("lifecycle", "active" | "new" | "reactivated") => Some(Color::Green),
+        ("tier", "mid") | ("lifecycle", "at_risk") => Some(Color::Yellow),
+        ("lifecycle", "churned") => Some(Color::Red),
+        ("alert", v) if !v.is_empty() => Some(Color::Red),
+        _ => None,
+    }
+}
+
+/// A comfy-table of the first `limit` rows; with `colour`, a bold header and coloured tiers,
+/// lifecycle stages and alerts (see [`colour_for`]).
+pub fn render_table_styled(df: &DataFrame, limit: usize, colour: bool) -> Table {
     let mut table = Table::new();
     table
         .load_preset(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic);
-    table.set_header(df.get_column_names().iter().map(|n| n.to_string()));
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    if !colour {
+        table.set_header(names.clone());
+        for row in rows_as_text(df, limit) {
+            table.add_row(row);
+        }
+        return table;
+    }
+    table.enforce_styling();
+    table.set_header(
+        names
+            .iter()
+            .map(|n| Cell::new(n).add_attribute(Attribute::Bold)),
+    );
     for row in rows_as_text(df, limit) {
-        table.add_row(row);
+        table.add_row(row.iter().zip(&names).map(|(text, name)| {
+            let cell = Cell::new(text);
+            match cell_colour(name, text) {
+                Some(c) => cell.fg(c),
+                None => cell,
+            }
+        }));
     }
     table
 }
@@ -384,4 +433,36 @@ pub fn render_markdown(df: &DataFrame, limit: usize) -> String {
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> DataFrame {
+        df!(
+            "customer_id" => ["C1", "C2"],
+            "tier" => ["high", "low"],
+            "lifecycle" => ["churned", "active"],
+        )
+        .expect("frame")
+    }
+
+    #[test]
+    fn plain_tables_have_no_escape_codes() {
+        let text = render_table_styled(&sample(), 10, false).to_string();
+        assert!(!text.contains('\u{1b}'), "{text}");
+        assert!(text.contains("high") && text.contains("churned"));
+    }
+
+    #[test]
+    fn coloured_tables_mark_the_header_tiers_and_stages() {
+        let text = render_table_styled(&sample(), 10, true).to_string();
+        // Bold header, green "high", red "churned"; "low" and the ids stay plain.
+        assert!(text.contains("\u{1b}[1m customer_id"), "{text:?}");
+        assert!(text.contains("\u{1b}[38;5;10m high"), "{text:?}");
+        assert!(text.contains("\u{1b}[38;5;9m churned"), "{text:?}");
+        assert!(text.contains("┆ low "), "{text:?}");
+        assert!(text.contains("│ C1 "), "{text:?}");
+    }
 }

@@ -24,7 +24,10 @@ pub fn render(report: &Report, dest: &Destination, quiet: bool) -> Result<()> {
 /// Writes `report` to `dest` as it is (its tables already protected).
 pub fn render_as_is(report: &Report, dest: &Destination, quiet: bool) -> Result<()> {
     match dest.format {
-        OutputFormat::Table => emit_text(dest, &to_terminal(report, dest.table_rows)),
+        OutputFormat::Table => emit_text(
+            dest,
+            &to_terminal_styled(report, dest.table_rows, write::colour_for(dest)),
+        ),
         OutputFormat::Markdown => emit_text(dest, &to_markdown(report)),
         OutputFormat::Html => emit_text(dest, &html::to_html(report)),
         OutputFormat::Json => emit_text(dest, &to_json(report)?),
@@ -88,8 +91,13 @@ fn emit_text(dest: &Destination, text: &str) -> Result<()> {
     }
 }
 
-/// Sections as titled terminal tables.
+/// Sections as titled terminal tables, without colour.
 pub fn to_terminal(report: &Report, rows: usize) -> String {
+    to_terminal_styled(report, rows, false)
+}
+
+/// Sections as titled terminal tables; `colour` as decided by [`write::colour_for`].
+pub fn to_terminal_styled(report: &Report, rows: usize, colour: bool) -> String {
     let mut out = format!("{}\n{}\n", report.title, report.subtitle);
     for s in &report.sections {
         out.push_str(&format!("\n{}\n", s.title));
@@ -100,7 +108,10 @@ pub fn to_terminal(report: &Report, rows: usize) -> String {
             out.push_str("(none)\n");
             continue;
         }
-        out.push_str(&format!("{}\n", write::render_table(&s.table, rows)));
+        out.push_str(&format!(
+            "{}\n",
+            write::render_table_styled(&s.table, rows, colour)
+        ));
         if s.table.height() > rows {
             out.push_str(&format!("… {} more rows\n", s.table.height() - rows));
         }
