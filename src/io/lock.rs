@@ -16,8 +16,21 @@ pub struct DirLock {
 }
 
 impl DirLock {
-    /// Creates `dir/.custseg.lock` (failing if it exists) with this process id in it.
+    /// Creates `dir/.custseg.lock` (failing if it exists) with this process id in it. A lock
+    /// left by a job that no longer runs (killed, out of memory, the machine rebooted: its
+    /// process id is gone, checked on Linux through /proc) is removed with a warning on stderr
+    /// and taken over.
     pub fn acquire(dir: &Path) -> Result<Self> {
+        match Self::try_acquire(dir) {
+            Err(e) if remove_stale(&dir.join(LOCK_FILE)) => {
+                drop(e);
+                Self::try_acquire(dir)
+            }
+            other => other,
+        }
+    }
+
+    fn try_acquire(dir: &Path) -> Result<Self> {
         let path = dir.join(LOCK_FILE);
         match std::fs::OpenOptions::new()
             .write(true)
@@ -44,6 +57,38 @@ impl DirLock {
             ))),
         }
     }
+}
+
+/// Removes `path` when it names a process that is not running; true when it did.
+fn remove_stale(path: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return false;
+    };
+    let Ok(pid) = text.trim().parse::<u32>() else {
+        return false;
+    };
+    if pid == 0 || process_alive(pid) {
+        return false;
+    }
+    if std::fs::remove_file(path).is_err() {
+        return false;
+    }
+    eprintln!(
+        "custseg: warning: removed the stale lock file {} of process {pid}, which is not running",
+        path.display()
+    );
+    true
+}
+
+#[cfg(target_os = "linux")]
+fn process_alive(pid: u32) -> bool {
+    Path::new("/proc").join(pid.to_string()).exists()
+}
+
+/// Without /proc there is no portable check: assume the holder runs (the safe side).
+#[cfg(not(target_os = "linux"))]
+fn process_alive(_pid: u32) -> bool {
+    true
 }
 
 impl Drop for DirLock {

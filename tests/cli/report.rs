@@ -153,8 +153,12 @@ fn a_failing_run_leaves_nothing_half_written() {
 #[test]
 fn a_second_job_on_the_same_output_directory_is_refused() {
     let out = tempfile::tempdir().unwrap();
-    // A job in progress holds the lock file.
-    std::fs::write(out.path().join(".custseg.lock"), "12345\n").unwrap();
+    // A job in progress holds the lock file (this test process stands in for it: it runs).
+    std::fs::write(
+        out.path().join(".custseg.lock"),
+        format!("{}\n", std::process::id()),
+    )
+    .unwrap();
     custseg()
         .args(["run", "--quiet", "--as-of", "2025-01-01", "--config"])
         .arg(support::root().join("examples/shop/custseg.toml"))
@@ -170,4 +174,80 @@ fn a_second_job_on_the_same_output_directory_is_refused() {
         .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().to_string()))
         .collect();
     assert_eq!(entries, [".custseg.lock"], "the refused job wrote nothing");
+}
+
+/// A lock left behind by a job that was killed (its process is gone) does not block the next
+/// week's run forever: it is removed with a warning and the run goes ahead.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_stale_lock_of_a_dead_process_is_taken_over_with_a_warning() {
+    let out = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let dead = child.id();
+    child.wait().unwrap();
+    std::fs::write(out.path().join(".custseg.lock"), format!("{dead}\n")).unwrap();
+    custseg()
+        .args(["run", "--as-of", "2025-01-01", "--config"])
+        .arg(support::root().join("examples/shop/custseg.toml"))
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success()
+        .stderr(predicates::str::contains(format!(
+            "removed the stale lock file {}",
+            out.path().join(".custseg.lock").display()
+        )));
+    assert!(out.path().join("report-2025-01-01.html").is_file());
+    assert!(!out.path().join(".custseg.lock").exists(), "lock released");
+}
+
+/// Two runs started at the same moment on the same output directory: each either finishes or is
+/// refused by the lock (exit 1, nothing written by it), at least one finishes, and what is in the
+/// directory afterwards is one complete, consistent set of files (the manifest's checksums hold).
+#[test]
+fn two_runs_at_once_on_one_directory_never_mix_their_files() {
+    use sha2::{Digest, Sha256};
+    let out = tempfile::tempdir().unwrap();
+    let start = |_: usize| {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("custseg"))
+            .args(["run", "--quiet", "--as-of", "2025-01-01", "--config"])
+            .arg(support::root().join("examples/shop/custseg.toml"))
+            .arg("--out")
+            .arg(out.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let jobs: Vec<_> = (0..2).map(start).collect();
+    let results: Vec<_> = jobs
+        .into_iter()
+        .map(|j| j.wait_with_output().unwrap())
+        .collect();
+    let mut finished = 0;
+    for r in &results {
+        match r.status.code() {
+            Some(0) => finished += 1,
+            Some(1) => assert!(
+                String::from_utf8_lossy(&r.stderr).contains("another custseg job is writing into"),
+                "{}",
+                String::from_utf8_lossy(&r.stderr)
+            ),
+            other => panic!("exit {other:?}: {}", String::from_utf8_lossy(&r.stderr)),
+        }
+    }
+    assert!(finished >= 1, "no run finished");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("manifest.json")).unwrap())
+            .unwrap();
+    let files = manifest["files"].as_array().expect("files in the manifest");
+    assert!(files.len() >= 10, "{manifest}");
+    for f in files {
+        let path = out.path().join(f["path"].as_str().unwrap());
+        let bytes = std::fs::read(&path).unwrap();
+        let digest = Sha256::digest(&bytes);
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(f["sha256"].as_str().unwrap(), hex, "{}", path.display());
+    }
+    assert!(!out.path().join(".custseg.lock").exists(), "lock released");
 }
