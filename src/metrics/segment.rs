@@ -31,13 +31,19 @@ pub struct RulesFile {
     pub rules: Vec<Rule>,
 }
 
-fn sql(table: LazyFrame, query: &str, what: &str) -> Result<LazyFrame> {
+fn sql(mut table: LazyFrame, query: &str, what: &str) -> Result<LazyFrame> {
+    // Run the query once on an empty table of the same schema: unknown columns, syntax and
+    // type errors ("segment > 5") surface here as usage errors, before any real work is done.
+    let schema = table.collect_schema().map_err(|e| bad_sql(what, &e))?;
+    let mut probe = SQLContext::new();
+    probe.register(TABLE, DataFrame::empty_with_schema(&schema).lazy());
+    probe
+        .execute(query)
+        .and_then(LazyFrame::collect)
+        .map_err(|e| bad_sql(what, &e))?;
     let mut ctx = SQLContext::new();
     ctx.register(TABLE, table);
-    let mut lf = ctx.execute(query).map_err(|e| bad_sql(what, &e))?;
-    // Resolving the schema surfaces unknown columns and type errors before any work is done.
-    lf.collect_schema().map_err(|e| bad_sql(what, &e))?;
-    Ok(lf)
+    ctx.execute(query).map_err(|e| bad_sql(what, &e))
 }
 
 fn bad_sql(what: &str, e: &PolarsError) -> Error {
