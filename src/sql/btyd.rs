@@ -9,6 +9,8 @@
 //! is a customer day with a purchase line on or before the calibration end; x = transactions −
 //! 1, t_x and T are whole-day differences divided by the unit's length in days (DOUBLE), and
 //! mean_repeat_spend is the micro-unit sum of the repeat transactions' values / x (0 when x = 0).
+//! Divisions by a constant (the unit's length, 10⁶) are multiplications by its reciprocal, as
+//! polars computes them, so every value has the local command's bits.
 
 use chrono::NaiveDate;
 
@@ -54,6 +56,11 @@ fn settings(job: &BtydJob, what: &str) -> Vec<String> {
 /// The steps up to `summary` (one row per customer with a calibration transaction).
 fn summary_steps(q: &mut Query, source: &Source, job: &BtydJob) {
     let d = source.dialect;
+    // polars divides a column by a constant as a multiplication by the constant's reciprocal
+    // (polars-compute `prim_true_div_scalar`), which can differ from a true division in the
+    // last bit: the query multiplies by the same reciprocal so that the values, and the fits
+    // on them, are bit-identical to `custseg clv`'s (a/b of BG/NBD drift on flat optima).
+    let micro = double(1.0 / 1e6);
     q.push(source.lines_step());
     match job.calibration_end {
         Some(end) => q.step(
@@ -70,7 +77,9 @@ fn summary_steps(q: &mut Query, source: &Source, job: &BtydJob) {
     q.step(
         "customer_days",
         "Customer days (aggregation by customer and local date): value = the day's net amount (returns negative) summed in whole micro-units; purchase_lines = lines with is_return = false.",
-        "SELECT customer_id, day,\n         CAST(COALESCE(SUM(CAST(ROUND(amount * 1e6) AS BIGINT)), 0) AS DOUBLE) / 1e6 AS value,\n         SUM(CASE WHEN NOT is_return THEN 1 ELSE 0 END) AS purchase_lines\n  FROM lines\n  GROUP BY customer_id, day".to_string(),
+        format!(
+            "SELECT customer_id, day,\n         CAST(COALESCE(SUM(CAST(ROUND(amount * 1e6) AS BIGINT)), 0) AS DOUBLE) * {micro} AS value,\n         SUM(CASE WHEN NOT is_return THEN 1 ELSE 0 END) AS purchase_lines\n  FROM lines\n  GROUP BY customer_id, day"
+        ),
     );
     q.step(
         "transactions",
@@ -87,15 +96,17 @@ fn summary_steps(q: &mut Query, source: &Source, job: &BtydJob) {
         "Per customer: the repeat transactions' values (days after the first) summed in micro-units (a join on customer_id and an aggregation).",
         "SELECT t.customer_id, f.transactions, f.first_day, f.last_day,\n         SUM(CASE WHEN t.day > f.first_day THEN CAST(ROUND(t.value * 1e6) AS BIGINT) ELSE 0 END) AS repeat_micros\n  FROM transactions t JOIN first_last f ON t.customer_id = f.customer_id\n  GROUP BY t.customer_id, f.transactions, f.first_day, f.last_day".to_string(),
     );
-    let unit = double(job.time_unit.days());
+    let days = job.time_unit.days();
+    let unit = double(days);
+    let per_unit = double(1.0 / days);
     q.step(
         "summary",
         &format!(
-            "x = transactions - 1; t_x = (last - first day) / {unit}; T = (calibration end - first day) / {unit}; mean_repeat_spend = repeat value / x, 0 when x = 0."
+            "x = transactions - 1; t_x = (last - first day) / {unit}; T = (calibration end - first day) / {unit}, each computed as days x {per_unit} (1 / {unit}); mean_repeat_spend = repeat value / x, 0 when x = 0."
         ),
         format!(
-            "SELECT r.customer_id,\n         CAST(r.transactions - 1 AS BIGINT) AS x,\n         CAST(r.last_day - r.first_day AS DOUBLE) / {unit} AS t_x,\n         CAST(e.end_day - r.first_day AS DOUBLE) / {unit} AS {t},\n         CASE WHEN r.transactions > 1\n              THEN CAST(r.repeat_micros AS DOUBLE) / 1e6 / CAST(r.transactions - 1 AS DOUBLE)\n              ELSE 0e0 END AS mean_repeat_spend\n  FROM repeat_value r CROSS JOIN calibration e",
-            t = d.ident("T")
+            "SELECT r.customer_id,\n         CAST(r.transactions - 1 AS BIGINT) AS x,\n         CAST(r.last_day - r.first_day AS DOUBLE) * {per_unit} AS t_x,\n         CAST(e.end_day - r.first_day AS DOUBLE) * {per_unit} AS {t},\n         CASE WHEN r.transactions > 1\n              THEN CAST(r.repeat_micros AS DOUBLE) * {micro} / CAST(r.transactions - 1 AS DOUBLE)\n              ELSE 0e0 END AS mean_repeat_spend\n  FROM repeat_value r CROSS JOIN calibration e",
+            t = d.ident("T"),
         ),
     );
 }
