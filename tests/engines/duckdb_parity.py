@@ -7,6 +7,10 @@ row, with the table the local command wrote.
     duckdb_parity.py --sql join.sql --orders out/orders.parquet --triples triples.parquet \
         --expected clv.parquet --columns customer_id,x,t_x,T,mean_repeat_spend,clv
     duckdb_parity.py --engine spark --sql rfm.sql ... --plan plan.txt
+    duckdb_parity.py --sql hist.sql --orders out/orders.parquet --export hist.parquet
+
+With --export the result is written to one parquet file with the engine's column types (the
+btyd-histogram exported for `custseg clv --from-histogram`) and nothing is compared.
 
 The query must read the orders from a table named `orders` (and the predictions from one named
 `triples`): `custseg sql JOB --orders orders --triples triples`. Both tables are registered as
@@ -17,7 +21,8 @@ required in the engine's result); the same number of rows; rows matched after so
 tables by --key (default: the first column; for btyd-histogram pass
 part,x,t_x,T,mean_repeat_spend); integers, dates, strings, booleans and nulls equal; floats
 within 1e-9 relative (absolute 1e-12 near zero); the kind of each column (integer, float, date,
-string) equal. Prints one PASS or FAIL line (with the first differences) and exits 0 or 1; exit
+string) equal. Prints one PASS line (saying how many floats differ in their last bits, if any)
+or a FAIL line (with the first differences) and exits 0 or 1; exit
 2 for bad arguments or a query the engine refuses.
 
 The engine session runs in a time zone other than the data's (America/Los_Angeles) to show that
@@ -94,7 +99,7 @@ def collapse_to_histogram(names, rows):
     return ["part", "x", "t_x", "T", "mean_repeat_spend", "customers"], out
 
 
-def run_duckdb(sql, orders, triples, threads):
+def run_duckdb(sql, orders, triples, threads, export=None):
     import duckdb
 
     con = duckdb.connect()
@@ -103,12 +108,24 @@ def run_duckdb(sql, orders, triples, threads):
     con.execute(f"CREATE VIEW orders AS SELECT * FROM read_parquet('{orders}')")
     if triples:
         con.execute(f"CREATE VIEW triples AS SELECT * FROM read_parquet('{triples}')")
+    if export:
+        rel = con.sql(sql.strip().rstrip(";"))
+        # to_arrow_table in DuckDB 1.4 and later, arrow before.
+        table = rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
+        write_parquet(table, export)
+        return table.column_names, table.num_rows, None
     cur = con.execute(sql.strip().rstrip(";"))
     names = [d[0] for d in cur.description]
     return names, [list(r) for r in cur.fetchall()], None
 
 
-def run_spark(sql, orders, triples, threads):
+def write_parquet(table, path):
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, path)
+
+
+def run_spark(sql, orders, triples, threads, export=None):
     from pyspark.sql import SparkSession
 
     spark = (
@@ -128,6 +145,11 @@ def run_spark(sql, orders, triples, threads):
         spark.read.parquet(triples).createOrReplaceTempView("triples")
     df = spark.sql(sql.strip().rstrip(";"))
     plan = df._jdf.queryExecution().executedPlan().toString()
+    if export:
+        # A small table (a histogram): collected as Arrow, written as one file locally.
+        table = df.toArrow()
+        write_parquet(table, export)
+        return table.column_names, table.num_rows, plan
     names = df.columns
     rows = [list(r) for r in df.collect()]
     return names, rows, plan
@@ -146,7 +168,8 @@ def main():
     ap.add_argument("--sql", required=True, help="file with the generated query")
     ap.add_argument("--orders", required=True, help="orders parquet, registered as view `orders`")
     ap.add_argument("--triples", help="predictions parquet, registered as view `triples`")
-    ap.add_argument("--expected", required=True, help="the local command's parquet output")
+    ap.add_argument("--expected", help="the local command's parquet output")
+    ap.add_argument("--export", help="write the result to this parquet file; compare nothing")
     ap.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
     ap.add_argument("--key", default=None, help="comma-separated sort columns")
     ap.add_argument("--columns", default=None, help="compare only these columns")
@@ -163,15 +186,22 @@ def main():
 
     with open(args.sql, encoding="utf-8") as f:
         sql = f.read()
+    if not (args.expected or args.export):
+        ap.error("one of --expected and --export is needed")
     runner = run_duckdb if args.engine == "duckdb" else run_spark
     try:
-        got_names, got_rows, plan = runner(sql, args.orders, args.triples, args.threads)
+        got_names, got_rows, plan = runner(
+            sql, args.orders, args.triples, args.threads, args.export
+        )
     except Exception as e:  # the engine refused the query: a usage problem of the SQL
         print(f"FAIL  {label} ({args.engine}): the engine refused the query: {e}")
         return 2
     if plan is not None and args.plan:
         with open(args.plan, "w", encoding="utf-8") as f:
             f.write(plan)
+    if args.export:
+        print(f"wrote {args.export}: {got_rows} rows, columns {','.join(got_names)}")
+        return 0
     exp_names, exp_rows = read_expected(args.expected)
     if args.histogram_of_expected:
         exp_names, exp_rows = collapse_to_histogram(exp_names, exp_rows)
@@ -203,11 +233,14 @@ def main():
         only_e = sorted(ek - gk)[:5]
         problems.append(f"only in the engine: {only_g}; only local: {only_e}")
     kinds = {}
+    inexact = 0  # floats equal within the tolerance but not in every bit
     for g, e in zip(got, exp):
         for j, c in enumerate(wanted):
             kg, ke = kind(g[j]), kind(e[j])
             if kg is not None and ke is not None:
                 kinds.setdefault(c, set()).add((kg, ke))
+            if kg == "float" and ke == "float" and g[j] != e[j] and equal(g[j], e[j]):
+                inexact += 1
             if not equal(g[j], e[j]):
                 if len(problems) < 12:
                     problems.append(f"{[e[i] for i in ki]} {c}: engine {g[j]!r}, local {e[j]!r}")
@@ -225,7 +258,8 @@ def main():
         for p in problems:
             print(f"      {p}")
         return 1
-    print(f"PASS  {label} ({args.engine}): {len(exp)} rows x {len(wanted)} columns equal")
+    bits = f"; {inexact} floats not bit-identical" if inexact else ""
+    print(f"PASS  {label} ({args.engine}): {len(exp)} rows x {len(wanted)} columns equal{bits}")
     return 0
 
 

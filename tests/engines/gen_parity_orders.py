@@ -34,6 +34,11 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--customers", type=int, default=400)
+    ap.add_argument(
+        "--heterogeneous",
+        action="store_true",
+        help="customers differ in spend level, purchase rate and churn (for model fits)",
+    )
     a = ap.parse_args()
     rnd = random.Random(a.seed)
     rows = []
@@ -50,10 +55,24 @@ def main():
     for i in range(a.customers):
         cust = f"C{i:05d}"
         first = rnd.randrange(DAYS)
-        n_orders = 1 + int(rnd.expovariate(0.5))
+        if a.heterogeneous:
+            # Customers differ: a spend level (prices scaled, to the cent), a purchase rate and
+            # a churn probability after each order (BG/NBD's story).
+            scale = rnd.gammavariate(4.0, 0.25)
+            gap = 60.0 / rnd.gammavariate(2.0, 0.5)
+            churn = rnd.betavariate(2.0, 5.0)
+            n_orders = 1
+            while rnd.random() >= churn and n_orders < 60:
+                n_orders += 1
+        else:
+            scale, gap = 1.0, 60.0
+            n_orders = 1 + int(rnd.expovariate(0.5))
         day = START + dt.timedelta(days=first)
         for _ in range(n_orders):
-            lines = [rnd.choice(PRICES) for _ in range(1 + int(rnd.expovariate(1.5)))]
+            lines = [
+                round(rnd.choice(PRICES) * scale, 2)
+                for _ in range(1 + int(rnd.expovariate(1.5)))
+            ]
             order(cust, day, lines)
             if rnd.random() < 0.2:  # a second order the same day
                 order(cust, day, [rnd.choice(PRICES)])
@@ -61,7 +80,7 @@ def main():
                 later = day + dt.timedelta(days=rnd.choice([0, 0, 3, 20]))
                 if later < START + dt.timedelta(days=DAYS):
                     order(cust, later, [-rnd.choice(PRICES[1:])])
-            day += dt.timedelta(days=1 + int(rnd.expovariate(1 / 60)))
+            day += dt.timedelta(days=1 + int(rnd.expovariate(1 / gap)))
             if day >= START + dt.timedelta(days=DAYS):
                 break
 
