@@ -200,7 +200,7 @@ def main():
         with open(args.plan, "w", encoding="utf-8") as f:
             f.write(plan)
     if args.export:
-        print(f"wrote {args.export}: {got_rows} rows, columns {','.join(got_names)}")
+        print(f"WROTE {label} ({args.engine}): {got_rows} rows, columns {','.join(got_names)}")
         return 0
     exp_names, exp_rows = read_expected(args.expected)
     if args.histogram_of_expected:

@@ -4,7 +4,7 @@ BTYD definitions. Writes OUT/orders.csv with canonical columns (customer_id, ord
 ordered_at as naive local time, amount), to be ingested with
 `custseg ingest OUT/orders.csv --timezone America/New_York --out DIR`.
 
-    gen_parity_orders.py --out DIR [--seed 7] [--customers 400]
+    gen_parity_orders.py --out DIR [--seed 7] [--customers 400] [--heterogeneous]
 
 What is planted (besides random customers over 2023-01-01 .. 2024-12-31):
 - returns (negative amounts) on later days and on the same day as a purchase;
@@ -16,6 +16,10 @@ What is planted (besides random customers over 2023-01-01 .. 2024-12-31):
 - NEG: returns larger than the purchases (negative monetary and repeat spend);
 - HALF: monetary 2.01 over 2 orders (avg_order_value 1.005 rounds like polars: 1.0);
 - LATE: customers whose first purchase is after 2024-06-30 or 2024-10-01 (the test dates).
+With --heterogeneous, random customers also differ in spend level (prices scaled per customer),
+purchase pace and churn after each order, so BG/NBD, Pareto/NBD and Gamma-Gamma fits have a
+proper maximum (without it every customer follows one process and the fits run off along flat
+ridges, e.g. Gamma-Gamma q, gamma -> infinity); the planted customers are the same.
 Only the standard library is used; the same seed gives the same file.
 """
 
