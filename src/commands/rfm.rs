@@ -7,9 +7,11 @@
 //! cat orders.csv | custseg rfm - --thresholds cuts.toml --format csv
 //! ```
 
+use polars::prelude::{DataFrame, Engine, LazyFrame};
+
 use crate::commands::{self, Ctx, InputArgs, ScoringArgs, Status};
 use crate::error::Result;
-use crate::metrics::rfm;
+use crate::metrics::{rfm, DayRule, LocalDays};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -38,13 +40,22 @@ pub struct Args {
 pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
     let prepared = commands::prepare(&args.input, ctx)?;
     let options = commands::value_options(&args.scoring, &prepared)?;
-    let plan = rfm::rfm(
-        prepared.data.orders,
-        &options.period,
-        &options.scoring,
-        &options.segments,
-    );
-    let mut df = commands::collect(plan, ctx, "rfm")?;
+    let orders = prepared.data.orders;
+    let period = options.period;
+    let days = LocalDays::guess(&orders, &period)?;
+    let plan = |rule| {
+        rfm::rfm_by(
+            orders.clone(),
+            &period,
+            rule,
+            &options.scoring,
+            &options.segments,
+        )
+    };
+    let mut df = collect_streaming(plan(days.rule), ctx)?;
+    if !days.confirmed(rfm::earliest_purchase(&df)?, &period) {
+        df = collect_streaming(plan(DayRule::Zone), ctx)?;
+    }
     commands::emit(&mut df, ctx)?;
     if !ctx.quiet {
         eprintln!(
@@ -55,4 +66,16 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
         );
     }
     Ok(Status::Success)
+}
+
+/// Collects the rfm plan on polars' streaming engine: the lines are read, aggregated per
+/// (customer, order) and per customer morsel by morsel, so only the per-order table is held in
+/// memory, never the lines (100M lines: see bench/README.md). Prints the plan with --explain.
+fn collect_streaming(plan: LazyFrame, ctx: &Ctx) -> Result<DataFrame> {
+    if ctx.explain {
+        eprintln!("custseg: plan for rfm:\n{}", plan.explain(true)?);
+    }
+    Ok(plan
+        .collect_with_engine(Engine::Streaming)
+        .map(|r| r.unwrap_single())?)
 }

@@ -10,8 +10,8 @@ use polars::prelude::DataFrame;
 
 use crate::commands::{self, Ctx, InputArgs, ScoringArgs, Status};
 use crate::error::Result;
-use crate::metrics::score;
 use crate::metrics::tiers;
+use crate::metrics::{rfm, score, DayRule, LocalDays};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -39,8 +39,25 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
     let prepared = commands::prepare(&args.input, ctx)?;
     let options = commands::value_options(&args.scoring, &prepared)?;
     let data = prepared.data;
-    let plan = score::value_table(data.orders, data.customers, data.events, &options);
-    let mut df = commands::collect(plan, ctx, "score")?;
+    // With a window, lifecycle still reads the lines before it, whose earliest day the table does
+    // not show; the fixed-offset day rule could not be confirmed then.
+    let days = match options.period.window_days {
+        None => LocalDays::guess(&data.orders, &options.period)?,
+        Some(_) => LocalDays::zone(),
+    };
+    let plan = |rule| {
+        score::value_table_by(
+            data.orders.clone(),
+            data.customers.clone(),
+            data.events.clone(),
+            &options,
+            rule,
+        )
+    };
+    let mut df = commands::collect(plan(days.rule), ctx, "score")?;
+    if !days.confirmed(rfm::earliest_purchase(&df)?, &options.period) {
+        df = commands::collect(plan(DayRule::Zone), ctx, "score")?;
+    }
     commands::emit(&mut df, ctx)?;
     if !ctx.quiet {
         eprintln!(

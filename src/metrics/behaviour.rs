@@ -18,7 +18,7 @@
 
 use polars::prelude::*;
 
-use crate::metrics::{as_date, gap_to_previous_day, lines_in_period, Period, DAY};
+use crate::metrics::{as_date, gap_to_previous_day, lines_in_period_by, DayRule, Period, DAY};
 use crate::schema;
 
 pub const PREFERRED_CHANNEL: &str = "preferred_channel";
@@ -108,7 +108,19 @@ pub fn behaviour(
     period: &Period,
     options: &BehaviourOptions,
 ) -> LazyFrame {
-    let lines = lines_in_period(orders, period);
+    behaviour_by(orders, customers, events, period, options, DayRule::Zone)
+}
+
+/// [`behaviour`] with the local day of a line found by `days`.
+pub fn behaviour_by(
+    orders: LazyFrame,
+    customers: Option<LazyFrame>,
+    events: Option<LazyFrame>,
+    period: &Period,
+    options: &BehaviourOptions,
+    days: DayRule,
+) -> LazyFrame {
+    let lines = lines_in_period_by(orders, period, days);
     let purchases = lines.clone().filter(col(schema::IS_RETURN).not());
     let base = purchases
         .clone()

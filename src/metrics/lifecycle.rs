@@ -14,7 +14,7 @@
 use polars::prelude::*;
 
 use crate::metrics::rfm::{FIRST_PURCHASE, LAST_PURCHASE, RECENCY_DAYS};
-use crate::metrics::{as_date, gap_to_previous_day, lines_in_period, Period, DAY};
+use crate::metrics::{as_date, gap_to_previous_day, lines_in_period_by, DayRule, Period, DAY};
 use crate::schema;
 
 pub const LIFECYCLE_STAGE: &str = "lifecycle_stage";
@@ -59,12 +59,23 @@ pub fn lifecycle(
     as_of: chrono::NaiveDate,
     options: &LifecycleOptions,
 ) -> LazyFrame {
+    lifecycle_by(orders, customers, as_of, options, DayRule::Zone)
+}
+
+/// [`lifecycle`] with the local day of a line found by `days`.
+pub fn lifecycle_by(
+    orders: LazyFrame,
+    customers: Option<LazyFrame>,
+    as_of: chrono::NaiveDate,
+    options: &LifecycleOptions,
+    days: DayRule,
+) -> LazyFrame {
     let period = Period {
         as_of,
         window_days: None,
     };
     let as_of_day = period.as_of_day();
-    let days = lines_in_period(orders, &period)
+    let days = lines_in_period_by(orders, &period, days)
         .filter(col(schema::IS_RETURN).not())
         .select([col(schema::CUSTOMER_ID), col(DAY)])
         .unique_stable(None, UniqueKeepStrategy::First)

@@ -17,7 +17,7 @@
 
 use polars::prelude::*;
 
-use crate::metrics::{as_date, lines_in_period, money, Period, DAY};
+use crate::metrics::{as_date, lines_in_period_by, money, DayRule, Period, DAY};
 use crate::schema;
 
 pub const RECENCY_DAYS: &str = "recency_days";
@@ -129,20 +129,45 @@ pub fn default_segments() -> Vec<SegmentRule> {
 }
 
 /// Per-customer raw RFM metrics over `period` (customers with at least one purchase line).
-pub fn metrics(orders: LazyFrame, period: &Period) -> LazyFrame {
+///
+/// Two aggregations: per (customer, order) first (the order's net amount and the first and last
+/// day of its purchase lines, null for an order of returns only), then per customer, where
+/// `frequency` is the number of orders with a purchase day. This counts distinct orders without a
+/// per-customer set of order ids, and the second level sees one row per order instead of one per
+/// line. An order that has both purchase and return lines counts once, as in the definition; a
+/// missing `order_id` is one order, as a distinct count would have it.
+pub fn metrics(orders: LazyFrame, period: &Period, days: DayRule) -> LazyFrame {
     let as_of = period.as_of_day();
-    let purchase = col(schema::IS_RETURN).not();
-    lines_in_period(orders, period)
-        .group_by([col(schema::CUSTOMER_ID)])
+    // The day of a purchase line, null on a return: min and max skip nulls. A filter inside the
+    // aggregation would make the streaming engine hash the keys once per filtered input.
+    let purchase_day = when(col(schema::IS_RETURN).not())
+        .then(col(DAY))
+        .otherwise(lit(NULL).cast(DataType::Int32));
+    lines_in_period_by(orders, period, days)
+        .select([
+            col(schema::CUSTOMER_ID),
+            col(schema::ORDER_ID),
+            col(schema::AMOUNT),
+            purchase_day.alias("__purchase_day"),
+        ])
+        .group_by([col(schema::CUSTOMER_ID), col(schema::ORDER_ID)])
         .agg([
-            col(schema::ORDER_ID)
-                .filter(purchase.clone())
-                .n_unique()
+            col(schema::AMOUNT).sum().alias("__amount"),
+            col("__purchase_day").min().alias("__first"),
+            col("__purchase_day").max().alias("__last"),
+        ])
+        .with_column(
+            col("__first")
+                .is_not_null()
                 .cast(DataType::Int64)
                 .alias(FREQUENCY),
-            col(schema::AMOUNT).sum().alias(MONETARY),
-            col(DAY).filter(purchase.clone()).min().alias("__first"),
-            col(DAY).filter(purchase).max().alias("__last"),
+        )
+        .group_by([col(schema::CUSTOMER_ID)])
+        .agg([
+            col(FREQUENCY).sum(),
+            col("__amount").sum().alias(MONETARY),
+            col("__first").min(),
+            col("__last").max(),
         ])
         .filter(col(FREQUENCY).gt(lit(0)))
         .with_columns([
@@ -159,6 +184,12 @@ pub fn metrics(orders: LazyFrame, period: &Period) -> LazyFrame {
         .with_column(
             money(col(MONETARY) / col(FREQUENCY).cast(DataType::Float64)).alias(AVG_ORDER_VALUE),
         )
+}
+
+/// The earliest `first_purchase` of an rfm table (None when it has no rows).
+pub fn earliest_purchase(table: &DataFrame) -> crate::error::Result<Option<chrono::NaiveDate>> {
+    let days = table.column(FIRST_PURCHASE)?.cast(&DataType::Int32)?;
+    Ok(days.i32()?.min().map(crate::metrics::date_of_day))
 }
 
 /// `1 + floor(bins × (rank_min − 1) / n)`.
@@ -265,7 +296,18 @@ pub fn rfm(
     scoring: &Scoring,
     segments: &[SegmentRule],
 ) -> LazyFrame {
-    scores(metrics(orders, period), scoring, segments)
+    rfm_by(orders, period, DayRule::Zone, scoring, segments)
+}
+
+/// [`rfm`] with the local day of a line found by `days`.
+pub fn rfm_by(
+    orders: LazyFrame,
+    period: &Period,
+    days: DayRule,
+    scoring: &Scoring,
+    segments: &[SegmentRule],
+) -> LazyFrame {
+    scores(metrics(orders, period, days), scoring, segments)
         .select(RFM_COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>())
         .sort([schema::CUSTOMER_ID], SortMultipleOptions::default())
 }

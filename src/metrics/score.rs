@@ -9,7 +9,7 @@ use crate::metrics::behaviour::{self, BehaviourOptions};
 use crate::metrics::lifecycle::{self, LifecycleOptions};
 use crate::metrics::rfm::{self, Scoring, SegmentRule};
 use crate::metrics::tiers::{self, TierOptions};
-use crate::metrics::Period;
+use crate::metrics::{DayRule, Period};
 use crate::schema;
 
 /// Everything the value table needs to know.
@@ -36,31 +36,46 @@ pub fn value_table(
     events: Option<LazyFrame>,
     options: &ValueOptions,
 ) -> LazyFrame {
+    value_table_by(orders, customers, events, options, DayRule::Zone)
+}
+
+/// [`value_table`] with the local day of a line found by `days` (in RFM, lifecycle and
+/// behaviour alike).
+pub fn value_table_by(
+    orders: LazyFrame,
+    customers: Option<LazyFrame>,
+    events: Option<LazyFrame>,
+    options: &ValueOptions,
+    days: DayRule,
+) -> LazyFrame {
     let with_events = events.is_some();
-    let base = rfm::rfm(
+    let base = rfm::rfm_by(
         orders.clone(),
         &options.period,
+        days,
         &options.scoring,
         &options.segments,
     );
     let tiered = tiers::tiers(base, events.clone(), options.period.as_of, &options.tiers);
-    let stages = lifecycle::lifecycle(
+    let stages = lifecycle::lifecycle_by(
         orders.clone(),
         None,
         options.period.as_of,
         &options.lifecycle,
+        days,
     )
     .select([
         col(schema::CUSTOMER_ID),
         col(lifecycle::LIFECYCLE_STAGE),
         col(lifecycle::PURCHASE_DAYS),
     ]);
-    let habits = behaviour::behaviour(
+    let habits = behaviour::behaviour_by(
         orders,
         customers,
         events,
         &options.period,
         &options.behaviour,
+        days,
     );
     let key = || [col(schema::CUSTOMER_ID)];
     let joined = tiered
