@@ -66,6 +66,10 @@ impl KeyMaps {
                 .sum()
                 .unwrap_or(0);
             conflicts.insert(key.to_string(), u64::from(n_conflicts));
+            if table.height() == 0 {
+                // No known customer has this key: a join could only add nulls.
+                continue;
+            }
             maps.push((
                 key,
                 table.lazy().select([col(key), col(matched_column(key))]),

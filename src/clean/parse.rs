@@ -24,7 +24,12 @@ pub fn text(raw: Expr) -> Expr {
 /// E-mail: trimmed, lower-cased; a value that is not `local@domain` (one `@`, something on both
 /// sides, no spaces) is treated as absent.
 pub fn email(raw: Expr) -> Expr {
-    let e = text(raw).str().to_lowercase();
+    email_text(text(raw))
+}
+
+/// [`email`] of text already trimmed by [`text`].
+pub fn email_text(t: Expr) -> Expr {
+    let e = t.str().to_lowercase();
     when(e.clone().str().contains(lit(r"^[^@\s]+@[^@\s]+$"), true))
         .then(e)
         .otherwise(lit(NULL).cast(DataType::String))
@@ -33,7 +38,11 @@ pub fn email(raw: Expr) -> Expr {
 /// Phone: digits only; the country code `cc` is removed when written in international form
 /// (`+86…`, `0086…`), or as a bare prefix of a number longer than 11 digits. No digits → null.
 pub fn phone(raw: Expr, country_code: Option<&str>) -> Expr {
-    let t = text(raw);
+    phone_text(text(raw), country_code)
+}
+
+/// [`phone`] of text already trimmed by [`text`].
+pub fn phone_text(t: Expr, country_code: Option<&str>) -> Expr {
     let digits = t.clone().str().replace_all(lit(r"\D"), lit(""), false);
     let digits = match country_code {
         None => digits,
@@ -65,6 +74,25 @@ pub fn phone(raw: Expr, country_code: Option<&str>) -> Expr {
 /// commas) are null rather than silently misread.
 pub fn number(raw: Expr) -> Expr {
     let t = text(raw);
+    number_text(t.clone(), t.cast(DataType::Float64))
+}
+
+/// [`number`] of text `t` already trimmed by [`text`], given `direct` = `t` cast to `Float64`
+/// (null where the text is not a plain number). A finite `direct` is the answer: such text holds
+/// no currency sign, comma, parenthesis, space or three upper-case letters, so the clean-up below
+/// would leave it unchanged. Only the other rows (usually few) go through the regex clean-up.
+pub fn number_text(t: Expr, direct: Expr) -> Expr {
+    let plain = direct.clone().is_finite().fill_null(lit(false));
+    let rest = when(plain.clone())
+        .then(lit(NULL).cast(DataType::String))
+        .otherwise(t);
+    when(plain)
+        .then(no_negative_zero(direct))
+        .otherwise(number_cleaned(rest))
+}
+
+/// The full clean-up of [`number`] on trimmed text.
+fn number_cleaned(t: Expr) -> Expr {
     let decimal_comma = t
         .clone()
         .str()
@@ -146,21 +174,80 @@ pub fn polars_zone(tz: chrono_tz::Tz) -> TimeZone {
 /// Timestamp: tries `formats` in order, then ISO 8601 (with or without offset, or a date alone);
 /// naive values are local times in `tz`; with `epoch` set, integer text is an epoch number in that
 /// unit (UTC instant). Result: `Datetime(us, tz)`; null when absent or unparseable.
+///
+/// One expression that runs every candidate on every row; the ingest plan uses the equivalent
+/// [`timestamp_stages`], which runs each candidate only on the rows still unparsed.
 pub fn timestamp(
     raw: Expr,
     formats: &[String],
     epoch: Option<EpochUnit>,
     tz: chrono_tz::Tz,
 ) -> Expr {
-    let t = text(raw).str().replace(lit(r"Z$"), lit("+00:00"), false);
+    let t = utc_z(text(raw));
+    let candidates: Vec<Expr> = timestamp_candidates(formats, epoch, tz)
+        .iter()
+        .map(|candidate| candidate(t.clone()))
+        .collect();
+    coalesce(&candidates)
+        .dt()
+        .convert_time_zone(polars_zone(tz))
+}
+
+/// [`timestamp`] as a sequence of `with_columns` steps (apply each in its own step, in order) that
+/// leave the timestamp in column `out`, given the text already trimmed by [`text`] in column
+/// `trimmed`. Column `helper` holds the text with a trailing `Z` read as `+00:00` and may be
+/// dropped afterwards. The candidates are tried in the same order as in [`timestamp`] and the
+/// first that parses wins, as with `coalesce`; but candidate k sees only the rows that candidates
+/// 1..k-1 left null (the others are masked to null, which strptime skips at no cost), so a
+/// well-formed export pays for one parse per row instead of one per candidate.
+pub fn timestamp_stages(
+    trimmed: &str,
+    helper: &str,
+    out: &str,
+    formats: &[String],
+    epoch: Option<EpochUnit>,
+    tz: chrono_tz::Tz,
+) -> Vec<Expr> {
+    let mut stages = vec![utc_z(col(trimmed)).alias(helper)];
+    for (k, candidate) in timestamp_candidates(formats, epoch, tz).iter().enumerate() {
+        stages.push(if k == 0 {
+            candidate(col(helper)).alias(out)
+        } else {
+            let unparsed = when(col(out).is_null())
+                .then(col(helper))
+                .otherwise(lit(NULL).cast(DataType::String));
+            coalesce(&[col(out), candidate(unparsed)]).alias(out)
+        });
+    }
+    stages.push(col(out).dt().convert_time_zone(polars_zone(tz)).alias(out));
+    stages
+}
+
+/// A trailing `Z` read as the offset `+00:00` (only rows ending in `Z` go through the regex).
+fn utc_z(t: Expr) -> Expr {
+    let zulu = when(t.clone().str().ends_with(lit("Z")))
+        .then(t.clone())
+        .otherwise(lit(NULL).cast(DataType::String));
+    coalesce(&[zulu.str().replace(lit(r"Z$"), lit("+00:00"), false), t])
+}
+
+/// One way of reading trimmed timestamp text: text in, `Datetime(us, UTC)` out (null on no match).
+type Candidate = Box<dyn Fn(Expr) -> Expr>;
+
+/// The candidates of [`timestamp`], in the order they are tried.
+fn timestamp_candidates(
+    formats: &[String],
+    epoch: Option<EpochUnit>,
+    tz: chrono_tz::Tz,
+) -> Vec<Candidate> {
     let zone = polars_zone(tz);
-    let localize = |naive: Expr| {
+    let localize = move |naive: Expr| {
         naive
             .dt()
             .replace_time_zone(Some(zone.clone()), lit("earliest"), NonExistent::Null)
             .cast(utc_us())
     };
-    let mut candidates: Vec<Expr> = Vec::new();
+    let mut candidates: Vec<Candidate> = Vec::new();
     if let Some(unit) = epoch {
         let tu = match unit {
             EpochUnit::S => TimeUnit::Milliseconds,
@@ -168,16 +255,16 @@ pub fn timestamp(
             EpochUnit::Us => TimeUnit::Microseconds,
         };
         let factor: i64 = if unit == EpochUnit::S { 1000 } else { 1 };
-        let n = when(t.clone().str().contains(lit(r"^-?\d{1,16}$"), true))
-            .then(t.clone().cast(DataType::Int64))
-            .otherwise(lit(NULL).cast(DataType::Int64));
-        candidates.push(
+        candidates.push(Box::new(move |t: Expr| {
+            let n = when(t.clone().str().contains(lit(r"^-?\d{1,16}$"), true))
+                .then(t.cast(DataType::Int64))
+                .otherwise(lit(NULL).cast(DataType::Int64));
             (n * lit(factor))
                 .cast(DataType::Datetime(tu, None))
                 .dt()
                 .replace_time_zone(Some(TimeZone::UTC), lit("raise"), NonExistent::Raise)
-                .cast(utc_us()),
-        );
+                .cast(utc_us())
+        }));
     }
     let naive_formats = formats
         .iter()
@@ -185,19 +272,22 @@ pub fn timestamp(
         .filter(|f| !has_offset(f))
         .chain(ISO_NAIVE.iter().copied());
     for fmt in naive_formats {
-        let parsed = if has_time_part(fmt) {
-            t.clone().str().strptime(
-                DataType::Datetime(TimeUnit::Microseconds, None),
-                lenient(fmt),
-                lit("raise"),
-            )
-        } else {
-            t.clone()
-                .str()
-                .strptime(DataType::Date, lenient(fmt), lit("raise"))
-                .cast(DataType::Datetime(TimeUnit::Microseconds, None))
-        };
-        candidates.push(localize(parsed));
+        let fmt = fmt.to_string();
+        let localize = localize.clone();
+        candidates.push(Box::new(move |t: Expr| {
+            let parsed = if has_time_part(&fmt) {
+                t.str().strptime(
+                    DataType::Datetime(TimeUnit::Microseconds, None),
+                    lenient(&fmt),
+                    lit("raise"),
+                )
+            } else {
+                t.str()
+                    .strptime(DataType::Date, lenient(&fmt), lit("raise"))
+                    .cast(DataType::Datetime(TimeUnit::Microseconds, None))
+            };
+            localize(parsed)
+        }));
     }
     let offset_formats = formats
         .iter()
@@ -205,28 +295,34 @@ pub fn timestamp(
         .filter(|f| has_offset(f))
         .chain(ISO_OFFSET.iter().copied());
     for fmt in offset_formats {
-        candidates.push(
-            t.clone()
-                .str()
-                .strptime(utc_us(), lenient(fmt), lit("raise"))
-                .cast(utc_us()),
-        );
+        let fmt = fmt.to_string();
+        candidates.push(Box::new(move |t: Expr| {
+            t.str()
+                .strptime(utc_us(), lenient(&fmt), lit("raise"))
+                .cast(utc_us())
+        }));
     }
     for fmt in ISO_DATE {
-        candidates.push(localize(
-            t.clone()
-                .str()
-                .strptime(DataType::Date, lenient(fmt), lit("raise"))
-                .cast(DataType::Datetime(TimeUnit::Microseconds, None)),
-        ));
+        let localize = localize.clone();
+        candidates.push(Box::new(move |t: Expr| {
+            localize(
+                t.str()
+                    .strptime(DataType::Date, lenient(fmt), lit("raise"))
+                    .cast(DataType::Datetime(TimeUnit::Microseconds, None)),
+            )
+        }));
     }
-    coalesce(&candidates).dt().convert_time_zone(zone)
+    candidates
 }
 
 /// Calendar date (birth dates, sign-up dates): the configured timestamp patterns (date part),
 /// then `%Y-%m-%d`, `%Y/%m/%d`, `%Y%m%d`, then ISO timestamps. Null when absent or unparseable.
 pub fn date(raw: Expr, formats: &[String]) -> Expr {
-    let t = text(raw);
+    date_text(text(raw), formats)
+}
+
+/// [`date`] of text already trimmed by [`text`].
+pub fn date_text(t: Expr, formats: &[String]) -> Expr {
     let mut candidates: Vec<Expr> = Vec::new();
     let date_formats = ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d"];
     for fmt in formats.iter().map(String::as_str).chain(date_formats) {

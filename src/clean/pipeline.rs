@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use crate::clean::identity::{self, KeyMaps};
 use crate::clean::rules::{
-    self, TimeWindow, BLANK, FILE, FIRST, LINE, MALFORMED, MESSAGE, RAW_PREFIX, REASON,
+    self, TimeWindow, BLANK, FILE, FIRST, LINE, MALFORMED, MESSAGE, RAW_JSON, RAW_PREFIX, REASON,
+    TEXT_PREFIX,
 };
 use crate::config::{Config, FileFormat, Source};
 use crate::error::{Error, Result};
@@ -187,15 +188,8 @@ pub fn ingest(config: &Config, options: &IngestOptions, progress: &Progress) -> 
             for (name, n) in counts_by(&df, identity::VIA)? {
                 *rows_by_method.entry(name).or_default() += n;
             }
-            let out = df
-                .lazy()
-                .select(columns.iter().map(|c| col(*c)).collect::<Vec<_>>())
-                .sort(
-                    sort_by,
-                    SortMultipleOptions::default().with_maintain_order(true),
-                )
-                .collect()?;
-            Ok(Some(out))
+            let df = df.select(columns.iter().copied())?;
+            Ok(Some(sort_consuming(df, sort_by)?))
         };
     progress.stage("assembling orders");
     let orders = resolve_kind(
@@ -438,15 +432,18 @@ fn clean_source(
         select.push((col(ROW_INDEX).cast(DataType::Int64) + lit(offset)).alias(LINE));
         frames.push(lf.select(select));
     }
-    let raw = concat(frames, UnionArgs::default())?;
+    let raw = rules::with_text_columns(concat(frames, UnionArgs::default())?, source);
     let raw_cols: Vec<Expr> = source
         .columns
         .keys()
         .map(|c| col(format!("{RAW_PREFIX}{c}")))
         .collect();
-    let blank = raw_cols.iter().fold(col(MALFORMED).is_null(), |acc, c| {
-        acc.and(crate::clean::parse::text(c.clone()).is_null())
-    });
+    let blank = source
+        .columns
+        .keys()
+        .fold(col(MALFORMED).is_null(), |acc, c| {
+            acc.and(col(format!("{TEXT_PREFIX}{c}")).is_null())
+        });
     let distinct_by: Vec<Expr> = raw_cols.into_iter().chain([col(MALFORMED)]).collect();
     let raw = raw.with_columns([
         as_struct(distinct_by).is_first_distinct().alias(FIRST),
@@ -487,14 +484,10 @@ fn clean_source(
     let firsts = counts.column("firsts")?.u64()?.get(0).unwrap_or(0);
     let read = df.height() as u64 - blank_lines;
     let duplicates = read - firsts;
-    let raw_names: Vec<String> = source
-        .columns
-        .keys()
-        .map(|c| format!("{RAW_PREFIX}{c}"))
-        .collect();
-    let base = df.lazy().filter(col(FIRST).and(col(BLANK).not()));
-    let rejects = base
+    let rejects = df
         .clone()
+        .lazy()
+        .filter(col(FIRST).and(col(BLANK).not()))
         .filter(col(REASON).is_not_null())
         .select([
             lit(source.name.clone()).alias("source"),
@@ -502,20 +495,23 @@ fn clean_source(
             col(LINE).alias("line"),
             col(REASON).alias("reason"),
             col(MESSAGE).alias("message"),
-            rules::raw_json(source).alias("raw"),
+            col(RAW_JSON).alias("raw"),
         ])
         .collect()?;
-    let kept = base
-        .filter(col(REASON).is_null())
-        .drop(by_name(
-            raw_names
-                .iter()
-                .map(String::as_str)
-                .chain([REASON, MESSAGE, FIRST, BLANK, FILE, LINE, MALFORMED]),
-            true,
-            false,
-        ))
+    let kept_mask = df
+        .clone()
+        .lazy()
+        .select([col(FIRST)
+            .and(col(BLANK).not())
+            .and(col(REASON).is_null())
+            .alias("kept")])
         .collect()?;
+    let kept_mask = kept_mask.column("kept")?.bool()?.clone();
+    let kept = filter_consuming(
+        df,
+        &kept_mask,
+        &[REASON, MESSAGE, RAW_JSON, FIRST, BLANK, FILE, LINE],
+    )?;
     let rejected_by_reason = counts_by(&rejects, "reason")?;
     let rejected = rejects.height() as u64;
     let report = SourceReport {
@@ -539,6 +535,42 @@ fn clean_source(
         rejects,
         report,
     })
+}
+
+/// `df` filtered by `mask` without the columns `drop`, one column at a time: each input column
+/// is freed as soon as its filtered copy exists, so the peak is one column above the input
+/// rather than a second frame.
+fn filter_consuming(df: DataFrame, mask: &BooleanChunked, drop: &[&str]) -> Result<DataFrame> {
+    let height = mask.sum().unwrap_or(0) as usize;
+    let mut columns = Vec::new();
+    for column in df.into_columns() {
+        if drop.contains(&column.name().as_str()) {
+            continue;
+        }
+        columns.push(column.filter(mask)?);
+    }
+    Ok(DataFrame::new(height, columns)?)
+}
+
+/// `df` sorted by `by` (stable: ties keep their order), gathering one column at a time and freeing
+/// each input column once gathered, so the peak is one column above the input. The order is the
+/// one `sort` with `maintain_order` gives, computed on the key columns alone.
+fn sort_consuming(df: DataFrame, by: [&str; 2]) -> Result<DataFrame> {
+    const ORDER: &str = "__order";
+    let order = df
+        .select(by)?
+        .lazy()
+        .with_row_index(ORDER, None)
+        .sort(by, SortMultipleOptions::default().with_maintain_order(true))
+        .select([col(ORDER)])
+        .collect()?;
+    let order = order.column(ORDER)?.idx()?.clone();
+    let height = df.height();
+    let mut columns = Vec::new();
+    for column in df.into_columns() {
+        columns.push(column.take(&order)?);
+    }
+    Ok(DataFrame::new(height, columns)?)
 }
 
 /// Row counts per value of the string column `key` (nulls skipped), sorted by value.

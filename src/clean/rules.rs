@@ -15,6 +15,28 @@ use crate::schema::{self, Kind};
 
 /// Prefix of the raw string columns a scan is renamed to (`raw:amount`).
 pub const RAW_PREFIX: &str = "raw:";
+/// Prefix of the trimmed text of a raw column, null when empty ([`parse::text`]), computed once
+/// by [`with_text_columns`] and read by every parser and rule (`text:amount`).
+pub const TEXT_PREFIX: &str = "text:";
+/// Prefix of the raw value kept on rejected rows only (null on the others), for messages and
+/// the raw JSON, so that those strings are built for rejected rows alone (`rejected:amount`).
+const REJECTED_PREFIX: &str = "rejected:";
+/// The canonical columns whose raw value a message may quote (see [`rejected_raw`]).
+const QUOTED_IN_MESSAGES: &[&str] = &[
+    schema::ORDERED_AT,
+    schema::OCCURRED_AT,
+    schema::QUANTITY,
+    schema::UNIT_PRICE,
+    schema::DISCOUNT,
+    schema::AMOUNT,
+    schema::VALUE,
+    schema::BIRTH_DATE,
+    schema::SIGNUP_DATE,
+];
+/// Prefix of a number column's text cast directly to a float (`number:amount`).
+const NUMBER_PREFIX: &str = "number:";
+/// Prefix of a timestamp column's text with a trailing `Z` read as `+00:00` (`utc_z:ordered_at`).
+const UTC_Z_PREFIX: &str = "utc_z:";
 /// Provenance: the file a row came from (as shown to users).
 pub const FILE: &str = "__file";
 /// Provenance: the line (CSV/TSV: physical line incl. header; NDJSON: line; Parquet: row), 1-based.
@@ -69,12 +91,83 @@ pub fn local_midnight_us(date: chrono::NaiveDate, tz: chrono_tz::Tz) -> i64 {
     }
 }
 
-fn raw(source: &Source, canonical: &str) -> Expr {
+/// The trimmed text of a canonical column ([`TEXT_PREFIX`]); null when not mapped.
+fn text(source: &Source, canonical: &str) -> Expr {
     if source.column(canonical).is_some() {
-        col(format!("{RAW_PREFIX}{canonical}"))
+        col(format!("{TEXT_PREFIX}{canonical}"))
     } else {
         lit(NULL).cast(DataType::String)
     }
+}
+
+/// The raw value of a canonical column on rejected rows, null elsewhere ([`REJECTED_PREFIX`]).
+fn rejected_raw(source: &Source, canonical: &str) -> Expr {
+    if source.column(canonical).is_some() {
+        col(format!("{REJECTED_PREFIX}{canonical}"))
+    } else {
+        lit(NULL).cast(DataType::String)
+    }
+}
+
+/// Adds the trimmed text of every mapped raw column ([`TEXT_PREFIX`]), once per column.
+pub fn with_text_columns(lf: LazyFrame, source: &Source) -> LazyFrame {
+    lf.with_columns(
+        source
+            .columns
+            .keys()
+            .map(|c| {
+                parse::text(col(format!("{RAW_PREFIX}{c}"))).alias(format!("{TEXT_PREFIX}{c}"))
+            })
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// A number column parsed from its trimmed text and its direct cast ([`NUMBER_PREFIX`]).
+fn number(source: &Source, canonical: &str) -> Expr {
+    if mapped(source, canonical) {
+        parse::number_text(
+            col(format!("{TEXT_PREFIX}{canonical}")),
+            col(format!("{NUMBER_PREFIX}{canonical}")),
+        )
+    } else {
+        lit(NULL).cast(DataType::Float64)
+    }
+}
+
+/// Direct float casts of the mapped number columns among `canonical`, for [`number`].
+fn direct_numbers(source: &Source, canonical: &[&str]) -> Vec<Expr> {
+    canonical
+        .iter()
+        .filter(|c| mapped(source, c))
+        .map(|c| {
+            col(format!("{TEXT_PREFIX}{c}"))
+                .cast(DataType::Float64)
+                .alias(format!("{NUMBER_PREFIX}{c}"))
+        })
+        .collect()
+}
+
+/// Parses the timestamp column `canonical` into a column of that name, one step at a time
+/// ([`parse::timestamp_stages`]); null when not mapped.
+fn with_timestamp(lf: LazyFrame, source: &Source, canonical: &str, tz: chrono_tz::Tz) -> LazyFrame {
+    if !mapped(source, canonical) {
+        let none = lit(NULL).cast(DataType::String);
+        return lf.with_column(
+            parse::timestamp(none, &source.timestamp_formats, source.timestamp_unit, tz)
+                .alias(canonical),
+        );
+    }
+    let stages = parse::timestamp_stages(
+        &format!("{TEXT_PREFIX}{canonical}"),
+        &format!("{UTC_Z_PREFIX}{canonical}"),
+        canonical,
+        &source.timestamp_formats,
+        source.timestamp_unit,
+        tz,
+    );
+    stages
+        .into_iter()
+        .fold(lf, |lf, stage| lf.with_column(stage))
 }
 
 fn mapped(source: &Source, canonical: &str) -> bool {
@@ -99,9 +192,9 @@ fn column_note(source: &Source, canonical: &str) -> String {
     )
 }
 
-/// A present raw value whose parse came out null.
-fn unparseable(raw_value: Expr, parsed: Expr) -> Expr {
-    parse::text(raw_value).is_not_null().and(parsed.is_null())
+/// A present value (its trimmed text is not null) whose parse came out null.
+fn unparseable(trimmed: Expr, parsed: Expr) -> Expr {
+    trimmed.is_not_null().and(parsed.is_null())
 }
 
 /// One reject rule: condition, reason, message.
@@ -115,7 +208,7 @@ fn not_a_number(source: &Source, canonical: &str) -> Expr {
     concat_str(
         [
             lit(format!("{canonical} ")),
-            quoted(raw(source, canonical)),
+            quoted(rejected_raw(source, canonical)),
             lit(format!(
                 " is not a number{}",
                 column_note(source, canonical)
@@ -153,13 +246,13 @@ fn timestamp_rules(
     window: &TimeWindow,
 ) -> Vec<Rule> {
     let note = column_note(source, canonical);
-    let r = raw(source, canonical);
+    let r = rejected_raw(source, canonical);
     let micros = parsed.clone().cast(DataType::Int64);
     vec![
         Rule {
             when: parsed.clone().is_null(),
             reason: RejectReason::BadTimestamp,
-            message: when(parse::text(r.clone()).is_null())
+            message: when(text(source, canonical).is_null())
                 .then(lit(format!("{canonical} is empty{note}")))
                 .otherwise(concat_str(
                     [
@@ -196,7 +289,8 @@ fn timestamp_rules(
     ]
 }
 
-/// Folds rules into (reason, message) expressions: the first matching rule wins.
+/// Folds rules into (reason, message) expressions: the first matching rule wins. The messages
+/// read the [`REJECTED_PREFIX`] columns, so they belong in a step after [`REASON`] exists.
 fn fold_rules(rules: Vec<Rule>) -> (Expr, Expr) {
     let mut reason = lit(NULL).cast(DataType::String);
     let mut message = lit(NULL).cast(DataType::String);
@@ -210,45 +304,87 @@ fn fold_rules(rules: Vec<Rule>) -> (Expr, Expr) {
     (reason, message)
 }
 
-/// JSON object of the raw values keyed by export column name: `{"金额":"—","小票号":null}`.
-pub fn raw_json(source: &Source) -> Expr {
-    let mut parts: Vec<Expr> = Vec::new();
-    for (i, (canonical, export)) in source.columns.iter().enumerate() {
-        let key = serde_json::to_string(export).unwrap_or_else(|_| "\"?\"".to_string());
-        let sep = if i == 0 { "{" } else { "," };
-        parts.push(lit(format!("{sep}{key}:")));
-        let value = col(format!("{RAW_PREFIX}{canonical}"))
-            .str()
-            .replace_all(lit("\\"), lit("\\\\"), true)
-            .str()
-            .replace_all(lit("\""), lit("\\\""), true)
-            .str()
-            .replace_all(lit("\n"), lit("\\n"), true)
-            .str()
-            .replace_all(lit("\r"), lit("\\r"), true)
-            .str()
-            .replace_all(lit("\t"), lit("\\t"), true);
-        parts.push(
-            when(value.clone().is_null())
-                .then(lit("null"))
-                .otherwise(concat_str([lit("\""), value, lit("\"")], "", false)),
-        );
+/// JSON object of the raw values keyed by export column name: `{"金额":"—","小票号":null}`; null
+/// on rows without a [`REASON`]. Built in one pass over the rejected rows only (kept rows cost a
+/// validity check): values are the raw strings with `\`, `"`, newline, carriage return and tab
+/// escaped, `null` when absent; keys are the export names as JSON strings, in the order of the
+/// canonical names.
+fn raw_json(source: &Source) -> Expr {
+    let keys: Vec<String> = source
+        .columns
+        .values()
+        .map(|export| serde_json::to_string(export).unwrap_or_else(|_| "\"?\"".to_string()))
+        .collect();
+    let mut inputs = vec![col(REASON)];
+    inputs.extend(
+        source
+            .columns
+            .keys()
+            .map(|c| col(format!("{RAW_PREFIX}{c}"))),
+    );
+    map_multiple(
+        move |columns: &mut [Column]| {
+            let reason = columns[0].str()?;
+            let values = columns[1..]
+                .iter()
+                .map(Column::str)
+                .collect::<PolarsResult<Vec<_>>>()?;
+            let mut out = StringChunkedBuilder::new(RAW_JSON.into(), reason.len());
+            let mut json = String::new();
+            for (row, code) in reason.iter().enumerate() {
+                if code.is_none() {
+                    out.append_null();
+                    continue;
+                }
+                json.clear();
+                for (i, (key, value)) in keys.iter().zip(&values).enumerate() {
+                    json.push(if i == 0 { '{' } else { ',' });
+                    json.push_str(key);
+                    json.push(':');
+                    match value.get(row) {
+                        None => json.push_str("null"),
+                        Some(v) => {
+                            json.push('"');
+                            push_escaped(&mut json, v);
+                            json.push('"');
+                        }
+                    }
+                }
+                json.push('}');
+                out.append_value(&json);
+            }
+            Ok(out.finish().into_column())
+        },
+        inputs,
+        |_, _| Ok(Field::new(RAW_JSON.into(), DataType::String)),
+    )
+}
+
+/// `value` with `\`, `"`, newline, carriage return and tab escaped as in JSON.
+fn push_escaped(out: &mut String, value: &str) {
+    for ch in value.chars() {
+        match ch {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            other => out.push(other),
+        }
     }
-    parts.push(lit("}"));
-    concat_str(parts, "", false)
 }
 
 /// Identity columns cleaned the same way for every kind.
 fn key_columns(source: &Source, settings: &Settings) -> Vec<Expr> {
     vec![
-        parse::text(raw(source, schema::CUSTOMER_ID)).alias(schema::CUSTOMER_ID),
-        parse::email(raw(source, schema::EMAIL)).alias(schema::EMAIL),
-        parse::phone(
-            raw(source, schema::PHONE),
+        text(source, schema::CUSTOMER_ID).alias(schema::CUSTOMER_ID),
+        parse::email_text(text(source, schema::EMAIL)).alias(schema::EMAIL),
+        parse::phone_text(
+            text(source, schema::PHONE),
             settings.phone_country_code.as_deref(),
         )
         .alias(schema::PHONE),
-        parse::text(raw(source, schema::EXTERNAL_ID)).alias(schema::EXTERNAL_ID),
+        text(source, schema::EXTERNAL_ID).alias(schema::EXTERNAL_ID),
     ]
 }
 
@@ -260,9 +396,16 @@ fn has_key() -> Expr {
         .or(col(schema::EXTERNAL_ID).is_not_null())
 }
 
-/// The cleaning plan for one source. `lf` has the raw columns (`raw:<canonical>`), [`FILE`] and
-/// [`LINE`]; the result has the kind's canonical columns, `source`, provenance, [`REASON`],
-/// [`MESSAGE`] and the raw columns (for [`raw_json`] on rejected rows).
+/// The cleaning plan for one source. `lf` has the raw columns (`raw:<canonical>`), their
+/// trimmed text ([`with_text_columns`]), [`FILE`], [`LINE`], [`FIRST`], [`BLANK`] and
+/// [`MALFORMED`]; the result has the kind's canonical columns, `source`, [`FILE`], [`LINE`],
+/// [`FIRST`], [`BLANK`], [`REASON`], and on rejected rows [`MESSAGE`] and [`RAW_JSON`] (null on
+/// kept rows). The raw and helper columns are dropped at the end, so a collected result holds
+/// no copy of the raw text.
+///
+/// Steps: cheap helpers (direct number casts, timestamps candidate by candidate), the typed
+/// columns, the reason, then the raw values of rejected rows only, and from those the messages
+/// and the raw JSON: strings built per rejected row, not per row read.
 pub fn clean_plan(
     lf: LazyFrame,
     source: &Source,
@@ -270,32 +413,37 @@ pub fn clean_plan(
     window: &TimeWindow,
 ) -> LazyFrame {
     let tz = settings.timezone;
-    // The raw columns stay in the result: rejects quote them (the JSON is built for rejected rows
-    // only, in the pipeline), kept rows drop them.
-    let mut provenance = vec![col(FILE), col(LINE), col(FIRST), col(BLANK), col(MALFORMED)];
-    // Raw columns stay until the rules have read them, then go.
-    let raw_names: Vec<String> = source
+    let mut keep = vec![col(FILE), col(LINE), col(FIRST), col(BLANK), col(MALFORMED)];
+    let helper_names: Vec<String> = source
         .columns
         .keys()
-        .map(|c| format!("{RAW_PREFIX}{c}"))
+        .flat_map(|c| {
+            [RAW_PREFIX, TEXT_PREFIX]
+                .into_iter()
+                .map(move |prefix| format!("{prefix}{c}"))
+        })
         .collect();
-    provenance.extend(raw_names.iter().map(|n| col(n.as_str())));
+    keep.extend(helper_names.iter().map(|n| col(n.as_str())));
 
-    match source.kind {
+    let (lf, cols, rules, finish) = match source.kind {
         Kind::Orders => {
+            let lf = lf.with_columns(direct_numbers(
+                source,
+                &[
+                    schema::QUANTITY,
+                    schema::UNIT_PRICE,
+                    schema::DISCOUNT,
+                    schema::AMOUNT,
+                ],
+            ));
+            let lf = with_timestamp(lf, source, schema::ORDERED_AT, tz);
             let scale = lit(source.amount_scale);
             // Scaled values are rounded to 6 decimals so 17970 x 0.01 is 179.7, not 179.70000000000002.
             let scaled = |e: Expr| (e * scale.clone()).round(6, RoundMode::HalfAwayFromZero);
-            let ordered_at = parse::timestamp(
-                raw(source, schema::ORDERED_AT),
-                &source.timestamp_formats,
-                source.timestamp_unit,
-                tz,
-            );
-            let quantity = parse::number(raw(source, schema::QUANTITY));
-            let unit_price = scaled(parse::number(raw(source, schema::UNIT_PRICE)));
-            let discount = scaled(parse::number(raw(source, schema::DISCOUNT)));
-            let amount_given = scaled(parse::number(raw(source, schema::AMOUNT)));
+            let quantity = number(source, schema::QUANTITY);
+            let unit_price = scaled(number(source, schema::UNIT_PRICE));
+            let discount = scaled(number(source, schema::DISCOUNT));
+            let amount_given = scaled(number(source, schema::AMOUNT));
             // A discount lowers what was paid, and on a return line what is refunded.
             let signed_discount = when(quantity.clone().lt(lit(0.0)))
                 .then(discount.clone().fill_null(lit(0.0)).neg())
@@ -304,28 +452,24 @@ pub fn clean_plan(
                 .round(6, RoundMode::HalfAwayFromZero);
             // The amount column when it holds a value (an unparseable one stays null and is
             // rejected as bad_amount), else quantity × unit_price − discount.
-            let amount = when(parse::text(raw(source, schema::AMOUNT)).is_not_null())
+            let amount = when(text(source, schema::AMOUNT).is_not_null())
                 .then(amount_given.clone())
                 .otherwise(computed);
             let mut cols = key_columns(source, settings);
             cols.extend([
                 order_id(source).alias(schema::ORDER_ID),
-                ordered_at.alias(schema::ORDERED_AT),
-                coalesce(&[
-                    parse::text(raw(source, schema::CHANNEL)),
-                    lit(source.name.clone()),
-                ])
-                .alias(schema::CHANNEL),
+                col(schema::ORDERED_AT),
+                coalesce(&[text(source, schema::CHANNEL), lit(source.name.clone())])
+                    .alias(schema::CHANNEL),
                 lit(source.name.clone()).alias(schema::SOURCE),
-                parse::text(raw(source, schema::SKU)).alias(schema::SKU),
-                parse::text(raw(source, schema::CATEGORY)).alias(schema::CATEGORY),
-                parse::text(raw(source, schema::BRAND)).alias(schema::BRAND),
+                text(source, schema::SKU).alias(schema::SKU),
+                text(source, schema::CATEGORY).alias(schema::CATEGORY),
+                text(source, schema::BRAND).alias(schema::BRAND),
                 quantity.alias(schema::QUANTITY),
                 unit_price.alias(schema::UNIT_PRICE),
                 discount.alias(schema::DISCOUNT),
                 amount.alias(schema::AMOUNT),
             ]);
-            cols.extend(provenance);
             let mut rules = vec![malformed_rule(), key_rule(has_key())];
             if mapped(source, schema::ORDER_ID) {
                 rules.push(Rule {
@@ -344,7 +488,7 @@ pub fn clean_plan(
                 window,
             ));
             rules.push(Rule {
-                when: unparseable(raw(source, schema::QUANTITY), col(schema::QUANTITY)),
+                when: unparseable(text(source, schema::QUANTITY), col(schema::QUANTITY)),
                 reason: RejectReason::BadQuantity,
                 message: not_a_number(source, schema::QUANTITY),
             });
@@ -352,7 +496,7 @@ pub fn clean_plan(
                 if mapped(source, c) {
                     // amount is null exactly when its text does not parse (see above).
                     rules.push(Rule {
-                        when: unparseable(raw(source, c), col(c)),
+                        when: unparseable(text(source, c), col(c)),
                         reason: RejectReason::BadAmount,
                         message: not_a_number(source, c),
                     });
@@ -365,40 +509,33 @@ pub fn clean_plan(
                     "no amount: amount is empty and quantity × unit_price cannot be computed",
                 ),
             });
-            let (reason, message) = fold_rules(rules);
             // A return is a negative quantity or amount; its amount always counts negative.
             let is_return = col(schema::AMOUNT)
                 .lt(lit(0.0))
                 .or(col(schema::QUANTITY).lt(lit(0.0)).fill_null(lit(false)))
                 .fill_null(lit(false));
-            lf.select(cols)
-                .with_columns([reason.alias(REASON), message.alias(MESSAGE)])
-                .with_columns([
-                    is_return.clone().alias(schema::IS_RETURN),
-                    parse::no_negative_zero(
-                        when(is_return)
-                            .then(col(schema::AMOUNT).abs().neg())
-                            .otherwise(col(schema::AMOUNT)),
-                    )
-                    .alias(schema::AMOUNT),
-                ])
+            let finish = vec![
+                is_return.clone().alias(schema::IS_RETURN),
+                parse::no_negative_zero(
+                    when(is_return)
+                        .then(col(schema::AMOUNT).abs().neg())
+                        .otherwise(col(schema::AMOUNT)),
+                )
+                .alias(schema::AMOUNT),
+            ];
+            (lf, cols, rules, finish)
         }
         Kind::Events => {
-            let occurred_at = parse::timestamp(
-                raw(source, schema::OCCURRED_AT),
-                &source.timestamp_formats,
-                source.timestamp_unit,
-                tz,
-            );
+            let lf = lf.with_columns(direct_numbers(source, &[schema::VALUE]));
+            let lf = with_timestamp(lf, source, schema::OCCURRED_AT, tz);
             let mut cols = key_columns(source, settings);
             cols.extend([
-                parse::text(raw(source, schema::EVENT_TYPE)).alias(schema::EVENT_TYPE),
-                occurred_at.alias(schema::OCCURRED_AT),
-                parse::number(raw(source, schema::VALUE)).alias(schema::VALUE),
+                text(source, schema::EVENT_TYPE).alias(schema::EVENT_TYPE),
+                col(schema::OCCURRED_AT),
+                number(source, schema::VALUE).alias(schema::VALUE),
                 lit(source.name.clone()).alias(schema::CHANNEL),
                 lit(source.name.clone()).alias(schema::SOURCE),
             ]);
-            cols.extend(provenance);
             let mut rules = vec![malformed_rule(), key_rule(has_key())];
             rules.extend(timestamp_rules(
                 source,
@@ -407,36 +544,33 @@ pub fn clean_plan(
                 window,
             ));
             rules.push(Rule {
-                when: unparseable(raw(source, schema::VALUE), col(schema::VALUE)),
+                when: unparseable(text(source, schema::VALUE), col(schema::VALUE)),
                 reason: RejectReason::BadAmount,
                 message: not_a_number(source, schema::VALUE),
             });
-            let (reason, message) = fold_rules(rules);
-            lf.select(cols)
-                .with_columns([reason.alias(REASON), message.alias(MESSAGE)])
+            (lf, cols, rules, Vec::new())
         }
         Kind::Customers => {
             let mut cols = key_columns(source, settings);
             for c in [schema::NAME, schema::GENDER, schema::CITY, schema::REGION] {
-                cols.push(parse::text(raw(source, c)).alias(c));
+                cols.push(text(source, c).alias(c));
             }
             for c in [schema::BIRTH_DATE, schema::SIGNUP_DATE] {
-                cols.push(parse::date(raw(source, c), &source.timestamp_formats).alias(c));
+                cols.push(parse::date_text(text(source, c), &source.timestamp_formats).alias(c));
             }
             cols.push(lit(source.name.clone()).alias(schema::SOURCE));
             for attr in attributes(source) {
-                cols.push(parse::text(col(format!("{RAW_PREFIX}{attr}"))).alias(attr));
+                cols.push(col(format!("{TEXT_PREFIX}{attr}")).alias(attr));
             }
-            cols.extend(provenance);
             let mut rules = vec![malformed_rule(), key_rule(has_key())];
             for c in [schema::BIRTH_DATE, schema::SIGNUP_DATE] {
                 rules.push(Rule {
-                    when: unparseable(raw(source, c), col(c)),
+                    when: unparseable(text(source, c), col(c)),
                     reason: RejectReason::BadDate,
                     message: concat_str(
                         [
                             lit(format!("{c} ")),
-                            quoted(raw(source, c)),
+                            quoted(rejected_raw(source, c)),
                             lit(format!(" is not a date{}", column_note(source, c))),
                         ],
                         "",
@@ -444,17 +578,49 @@ pub fn clean_plan(
                     ),
                 });
             }
-            let (reason, message) = fold_rules(rules);
-            lf.select(cols)
-                .with_columns([reason.alias(REASON), message.alias(MESSAGE)])
+            (lf, cols, rules, Vec::new())
         }
+    };
+    let mut cols = cols;
+    cols.extend(keep);
+    let (reason, message) = fold_rules(rules);
+    let rejected: Vec<Expr> = source
+        .columns
+        .keys()
+        .filter(|c| QUOTED_IN_MESSAGES.contains(&c.as_str()))
+        .map(|c| {
+            when(col(REASON).is_not_null())
+                .then(col(format!("{RAW_PREFIX}{c}")))
+                .otherwise(lit(NULL).cast(DataType::String))
+                .alias(format!("{REJECTED_PREFIX}{c}"))
+        })
+        .collect();
+    let mut dropped: Vec<String> = helper_names;
+    dropped.extend(
+        source
+            .columns
+            .keys()
+            .filter(|c| QUOTED_IN_MESSAGES.contains(&c.as_str()))
+            .map(|c| format!("{REJECTED_PREFIX}{c}")),
+    );
+    dropped.push(MALFORMED.to_string());
+    let lf = lf
+        .select(cols)
+        .with_column(reason.alias(REASON))
+        .with_columns(rejected)
+        .with_columns([message.alias(MESSAGE), raw_json(source).alias(RAW_JSON)])
+        .drop(by_name(dropped, true, false));
+    if finish.is_empty() {
+        lf
+    } else {
+        lf.with_columns(finish)
     }
 }
 
 /// The order id: the mapped column, else one order per line (`<source>:<file>:<line>`).
 fn order_id(source: &Source) -> Expr {
     if mapped(source, schema::ORDER_ID) {
-        parse::text(raw(source, schema::ORDER_ID))
+        text(source, schema::ORDER_ID)
     } else {
         concat_str(
             [
