@@ -68,9 +68,9 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
     Ok(Status::Success)
 }
 
-/// Collects the rfm plan on polars' streaming engine: the lines are read, aggregated per
-/// (customer, order) and per customer morsel by morsel, so only the per-order table is held in
-/// memory, never the lines (100M lines: see bench/README.md). Prints the plan with --explain.
+/// Collects the rfm plan on polars' streaming engine: lines are read and aggregated morsel by
+/// morsel, never held in memory all at once (the default engine reads them all first). Prints the
+/// plan with --explain.
 fn collect_streaming(plan: LazyFrame, ctx: &Ctx) -> Result<DataFrame> {
     if ctx.explain {
         eprintln!("custseg: plan for rfm:\n{}", plan.explain(true)?);

@@ -128,46 +128,35 @@ pub fn default_segments() -> Vec<SegmentRule> {
     ]
 }
 
-/// Per-customer raw RFM metrics over `period` (customers with at least one purchase line).
+/// Per-customer raw RFM metrics over `period` (customers with at least one purchase line), the
+/// local day of a line found by `days`.
 ///
-/// Two aggregations: per (customer, order) first (the order's net amount and the first and last
-/// day of its purchase lines, null for an order of returns only), then per customer, where
-/// `frequency` is the number of orders with a purchase day. This counts distinct orders without a
-/// per-customer set of order ids, and the second level sees one row per order instead of one per
-/// line. An order that has both purchase and return lines counts once, as in the definition; a
-/// missing `order_id` is one order, as a distinct count would have it.
+/// One aggregation per customer. `frequency` is a distinct count of the order ids of purchase
+/// lines, which polars' streaming engine runs as a second input of the same aggregation, fed by
+/// a table of unique (customer, order) pairs; the first and last purchase days are the min and max
+/// of a column that is null on returns (min and max skip nulls) rather than of a filtered column,
+/// which would be a third input hashing every customer id again. A missing `order_id` counts as
+/// one order, as in any distinct count. (Aggregating per (customer, order) first and then per
+/// customer was tried: the same speed at 10M lines, 0.9 GiB more at 100M, where the per-order
+/// table with its sums and days is the largest thing held.)
 pub fn metrics(orders: LazyFrame, period: &Period, days: DayRule) -> LazyFrame {
     let as_of = period.as_of_day();
-    // The day of a purchase line, null on a return: min and max skip nulls. A filter inside the
-    // aggregation would make the streaming engine hash the keys once per filtered input.
-    let purchase_day = when(col(schema::IS_RETURN).not())
+    let purchase = col(schema::IS_RETURN).not();
+    let purchase_day = when(purchase.clone())
         .then(col(DAY))
         .otherwise(lit(NULL).cast(DataType::Int32));
     lines_in_period_by(orders, period, days)
-        .select([
-            col(schema::CUSTOMER_ID),
-            col(schema::ORDER_ID),
-            col(schema::AMOUNT),
-            purchase_day.alias("__purchase_day"),
-        ])
-        .group_by([col(schema::CUSTOMER_ID), col(schema::ORDER_ID)])
-        .agg([
-            col(schema::AMOUNT).sum().alias("__amount"),
-            col("__purchase_day").min().alias("__first"),
-            col("__purchase_day").max().alias("__last"),
-        ])
-        .with_column(
-            col("__first")
-                .is_not_null()
-                .cast(DataType::Int64)
-                .alias(FREQUENCY),
-        )
+        .with_column(purchase_day.alias("__purchase_day"))
         .group_by([col(schema::CUSTOMER_ID)])
         .agg([
-            col(FREQUENCY).sum(),
-            col("__amount").sum().alias(MONETARY),
-            col("__first").min(),
-            col("__last").max(),
+            col(schema::ORDER_ID)
+                .filter(purchase)
+                .n_unique()
+                .cast(DataType::Int64)
+                .alias(FREQUENCY),
+            col(schema::AMOUNT).sum().alias(MONETARY),
+            col("__purchase_day").min().alias("__first"),
+            col("__purchase_day").max().alias("__last"),
         ])
         .filter(col(FREQUENCY).gt(lit(0)))
         .with_columns([
