@@ -175,20 +175,25 @@ pub fn ingest(config: &Config, options: &IngestOptions, progress: &Progress) -> 
     let mut rows_by_method: BTreeMap<String, u64> = BTreeMap::new();
     let mut resolve_kind =
         |kind: Kind, columns: &[&str], sort_by: [&str; 2]| -> Result<Option<DataFrame>> {
+            // The kept rows move out of `cleaned`: nothing else holds them, so the sort below
+            // can free each column as it goes.
             let frames: Vec<LazyFrame> = cleaned
-                .iter()
+                .iter_mut()
                 .filter(|(s, _)| s.kind == kind)
-                .map(|(_, c)| c.kept.clone().lazy())
+                .map(|(_, c)| std::mem::replace(&mut c.kept, DataFrame::empty()).lazy())
                 .collect();
             if frames.is_empty() {
                 return Ok(None);
             }
-            let lf = maps.resolve(concat(frames, UnionArgs::default())?);
-            let df = lf.collect()?;
-            for (name, n) in counts_by(&df, identity::VIA)? {
-                *rows_by_method.entry(name).or_default() += n;
-            }
-            let df = df.select(columns.iter().copied())?;
+            let df = {
+                let resolved = maps
+                    .resolve(concat(frames, UnionArgs::default())?)
+                    .collect()?;
+                for (name, n) in counts_by(&resolved, identity::VIA)? {
+                    *rows_by_method.entry(name).or_default() += n;
+                }
+                resolved.select(columns.iter().copied())?
+            };
             Ok(Some(sort_consuming(df, sort_by)?))
         };
     progress.stage("assembling orders");
@@ -553,15 +558,37 @@ fn filter_consuming(df: DataFrame, mask: &BooleanChunked, drop: &[&str]) -> Resu
 }
 
 /// `df` sorted by `by` (stable: ties keep their order), gathering one column at a time and freeing
-/// each input column once gathered, so the peak is one column above the input. The order is the
-/// one `sort` with `maintain_order` gives, computed on the key columns alone.
+/// each input column once gathered, so the peak is one column above the input.
+///
+/// The order is the one `sort` with `maintain_order` gives on the two keys, computed on integers:
+/// the first key (a string) is replaced by the rank of its value among the distinct values sorted
+/// the same way (nulls first, as in the sort), and the row number breaks ties. Comparing millions
+/// of strings at random places in memory was most of the time of this step.
 fn sort_consuming(df: DataFrame, by: [&str; 2]) -> Result<DataFrame> {
     const ORDER: &str = "__order";
-    let order = df
-        .select(by)?
-        .lazy()
-        .with_row_index(ORDER, None)
-        .sort(by, SortMultipleOptions::default().with_maintain_order(true))
+    const RANK: &str = "__rank";
+    let [first, second] = by;
+    let keys = df.select(by)?.lazy().with_row_index(ORDER, None);
+    let ranks = keys
+        .clone()
+        .select([col(first)])
+        .unique(None, UniqueKeepStrategy::Any)
+        .sort([first], SortMultipleOptions::default())
+        .with_row_index(RANK, None);
+    let order = keys
+        .join(
+            ranks,
+            [col(first)],
+            [col(first)],
+            JoinArgs {
+                maintain_order: MaintainOrderJoin::Left,
+                ..JoinArgs::new(JoinType::Left)
+            },
+        )
+        .sort(
+            [RANK, second, ORDER],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
         .select([col(ORDER)])
         .collect()?;
     let order = order.column(ORDER)?.idx()?.clone();
