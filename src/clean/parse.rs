@@ -88,7 +88,7 @@ pub fn number_text(t: Expr, direct: Expr) -> Expr {
         .otherwise(t);
     when(plain)
         .then(no_negative_zero(direct))
-        .otherwise(number_cleaned(rest))
+        .otherwise(on_present(rest, number_cleaned, DataType::Float64))
 }
 
 /// The full clean-up of [`number`] on trimmed text.
@@ -112,6 +112,54 @@ fn number_cleaned(t: Expr) -> Expr {
     when(v.clone().is_finite().and(decimal_comma.not()))
         .then(no_negative_zero(v))
         .otherwise(lit(NULL).cast(DataType::Float64))
+}
+
+/// `f(e)` evaluated on the rows where `e` is not null only, null elsewhere; `dtype` is the type
+/// of `f`'s result. For the slow paths that run on the few rows a cheap parse left over:
+/// polars' string kernels visit every slot of an array, null or not, so masking rows to null
+/// still costs a regex call or a string copy per row; this filters them out first and gathers
+/// the results back into place. `f` must be elementwise (a row's result depends on that row
+/// alone), which makes the result the same as `f(e)`.
+pub fn on_present(
+    e: Expr,
+    f: impl Fn(Expr) -> Expr + Send + Sync + 'static,
+    dtype: DataType,
+) -> Expr {
+    let out_dtype = dtype.clone();
+    e.map(
+        move |column: Column| {
+            const VALUE: &str = "value";
+            let present = column.is_not_null();
+            let n = present.sum().unwrap_or(0) as usize;
+            if n == 0 {
+                return Ok(Column::full_null(
+                    column.name().clone(),
+                    column.len(),
+                    &dtype,
+                ));
+            }
+            let subset = column.filter(&present)?.with_name(VALUE.into());
+            let done = DataFrame::new(n, vec![subset])?
+                .lazy()
+                .select([f(col(VALUE)).cast(dtype.clone()).alias(VALUE)])
+                .collect()?;
+            let mut next: IdxSize = 0;
+            let positions: IdxCa = present
+                .iter()
+                .map(|p| {
+                    p.unwrap_or(false).then(|| {
+                        next += 1;
+                        next - 1
+                    })
+                })
+                .collect();
+            Ok(done
+                .column(VALUE)?
+                .take(&positions)?
+                .with_name(column.name().clone()))
+        },
+        move |_, field| Ok(Field::new(field.name().clone(), out_dtype.clone())),
+    )
 }
 
 /// Replaces −0.0 by 0.0 (so outputs never show "-0").
@@ -209,14 +257,18 @@ pub fn timestamp_stages(
     tz: chrono_tz::Tz,
 ) -> Vec<Expr> {
     let mut stages = vec![utc_z(col(trimmed)).alias(helper)];
-    for (k, candidate) in timestamp_candidates(formats, epoch, tz).iter().enumerate() {
+    for (k, candidate) in timestamp_candidates(formats, epoch, tz)
+        .into_iter()
+        .enumerate()
+    {
         stages.push(if k == 0 {
             candidate(col(helper)).alias(out)
         } else {
             let unparsed = when(col(out).is_null())
                 .then(col(helper))
                 .otherwise(lit(NULL).cast(DataType::String));
-            coalesce(&[col(out), candidate(unparsed)]).alias(out)
+            let parsed = on_present(unparsed, move |t| candidate(t), utc_us());
+            coalesce(&[col(out), parsed]).alias(out)
         });
     }
     stages.push(col(out).dt().convert_time_zone(polars_zone(tz)).alias(out));
@@ -228,11 +280,16 @@ fn utc_z(t: Expr) -> Expr {
     let zulu = when(t.clone().str().ends_with(lit("Z")))
         .then(t.clone())
         .otherwise(lit(NULL).cast(DataType::String));
-    coalesce(&[zulu.str().replace(lit(r"Z$"), lit("+00:00"), false), t])
+    let replaced = on_present(
+        zulu,
+        |z| z.str().replace(lit(r"Z$"), lit("+00:00"), false),
+        DataType::String,
+    );
+    coalesce(&[replaced, t])
 }
 
 /// One way of reading trimmed timestamp text: text in, `Datetime(us, UTC)` out (null on no match).
-type Candidate = Box<dyn Fn(Expr) -> Expr>;
+type Candidate = Box<dyn Fn(Expr) -> Expr + Send + Sync>;
 
 /// The candidates of [`timestamp`], in the order they are tried.
 fn timestamp_candidates(

@@ -185,6 +185,23 @@ fn quoted(e: Expr) -> Expr {
     concat_str([lit("\""), shown, lit("\"")], "", false)
 }
 
+/// `prefix"value"suffix` for a rejected row's raw value of `canonical` ([`quoted`]), null where
+/// that value is null (every kept row): built on the rejected rows alone.
+fn quoting(source: &Source, canonical: &str, prefix: String, suffix: String) -> Expr {
+    let message = move |value: Expr| {
+        concat_str(
+            [lit(prefix.clone()), quoted(value), lit(suffix.clone())],
+            "",
+            false,
+        )
+    };
+    if mapped(source, canonical) {
+        parse::on_present(rejected_raw(source, canonical), message, DataType::String)
+    } else {
+        message(lit(NULL).cast(DataType::String))
+    }
+}
+
 fn column_note(source: &Source, canonical: &str) -> String {
     format!(
         " (column {})",
@@ -205,17 +222,11 @@ struct Rule {
 }
 
 fn not_a_number(source: &Source, canonical: &str) -> Expr {
-    concat_str(
-        [
-            lit(format!("{canonical} ")),
-            quoted(rejected_raw(source, canonical)),
-            lit(format!(
-                " is not a number{}",
-                column_note(source, canonical)
-            )),
-        ],
-        "",
-        false,
+    quoting(
+        source,
+        canonical,
+        format!("{canonical} "),
+        format!(" is not a number{}", column_note(source, canonical)),
     )
 }
 
@@ -246,7 +257,6 @@ fn timestamp_rules(
     window: &TimeWindow,
 ) -> Vec<Rule> {
     let note = column_note(source, canonical);
-    let r = rejected_raw(source, canonical);
     let micros = parsed.clone().cast(DataType::Int64);
     vec![
         Rule {
@@ -254,17 +264,14 @@ fn timestamp_rules(
             reason: RejectReason::BadTimestamp,
             message: when(text(source, canonical).is_null())
                 .then(lit(format!("{canonical} is empty{note}")))
-                .otherwise(concat_str(
-                    [
-                        lit(format!("{canonical} ")),
-                        quoted(r.clone()),
-                        lit(format!(
-                            " is not a valid timestamp (configured formats, ISO 8601, local time in {}){note}",
-                            window.zone
-                        )),
-                    ],
-                    "",
-                    false,
+                .otherwise(quoting(
+                    source,
+                    canonical,
+                    format!("{canonical} "),
+                    format!(
+                        " is not a valid timestamp (configured formats, ISO 8601, local time in {}){note}",
+                        window.zone
+                    ),
                 )),
         },
         Rule {
@@ -273,17 +280,14 @@ fn timestamp_rules(
                 .lt(lit(window.earliest_us))
                 .or(micros.gt_eq(lit(window.end_us))),
             reason: RejectReason::TimestampOutOfRange,
-            message: concat_str(
-                [
-                    lit(format!("{canonical} ")),
-                    quoted(r),
-                    lit(format!(
-                        " is outside 1990-01-01 .. {} (the as-of date){note}",
-                        window.as_of
-                    )),
-                ],
-                "",
-                false,
+            message: quoting(
+                source,
+                canonical,
+                format!("{canonical} "),
+                format!(
+                    " is outside 1990-01-01 .. {} (the as-of date){note}",
+                    window.as_of
+                ),
             ),
         },
     ]
@@ -567,14 +571,11 @@ pub fn clean_plan(
                 rules.push(Rule {
                     when: unparseable(text(source, c), col(c)),
                     reason: RejectReason::BadDate,
-                    message: concat_str(
-                        [
-                            lit(format!("{c} ")),
-                            quoted(rejected_raw(source, c)),
-                            lit(format!(" is not a date{}", column_note(source, c))),
-                        ],
-                        "",
-                        false,
+                    message: quoting(
+                        source,
+                        c,
+                        format!("{c} "),
+                        format!(" is not a date{}", column_note(source, c)),
                     ),
                 });
             }
