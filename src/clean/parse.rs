@@ -267,7 +267,7 @@ pub fn timestamp_stages(
             let unparsed = when(col(out).is_null())
                 .then(col(helper))
                 .otherwise(lit(NULL).cast(DataType::String));
-            let parsed = on_present(unparsed, move |t| candidate(t), utc_us());
+            let parsed = on_present(unparsed, candidate, utc_us());
             coalesce(&[col(out), parsed]).alias(out)
         });
     }
