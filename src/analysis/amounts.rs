@@ -20,8 +20,8 @@ use polars::prelude::*;
 use crate::analysis::Collect;
 use crate::error::Result;
 use crate::io::write::format_float;
-use crate::metrics::money;
 use crate::metrics::rfm::MONETARY;
+use crate::metrics::{money, money_sum};
 use crate::report::{Chart, Section};
 use crate::schema;
 
@@ -89,7 +89,7 @@ pub fn order_values(lines: LazyFrame) -> LazyFrame {
         .group_by([col(schema::CUSTOMER_ID), col(schema::ORDER_ID)])
         .agg([
             col(schema::IS_RETURN).not().any(true).alias("__purchase"),
-            money(col(schema::AMOUNT).sum()).alias(VALUE),
+            money(money_sum(col(schema::AMOUNT))).alias(VALUE),
         ])
         .filter(col("__purchase"))
         .select([col(schema::CUSTOMER_ID), col(schema::ORDER_ID), col(VALUE)])
@@ -145,7 +145,7 @@ pub fn distribution(values: LazyFrame, binning: &Binning, unit: Unit) -> Result<
             });
             let tallies = values.group_by([index.alias(INDEX)]).agg([
                 len().cast(DataType::Int64).alias(count),
-                money(col(VALUE).sum()).alias(REVENUE),
+                money(money_sum(col(VALUE))).alias(REVENUE),
             ]);
             bins.lazy()
                 .join(
@@ -181,7 +181,7 @@ pub fn distribution(values: LazyFrame, binning: &Binning, unit: Unit) -> Result<
                 .agg([
                     col(VALUE).min().alias(LOWER),
                     len().cast(DataType::Int64).alias(count),
-                    money(col(VALUE).sum()).alias(REVENUE),
+                    money(money_sum(col(VALUE))).alias(REVENUE),
                 ])
                 .sort([INDEX], SortMultipleOptions::default())
                 .with_column(col(LOWER).shift(lit(-1)).alias(UPPER))

@@ -291,7 +291,7 @@ pub fn figures(orders: LazyFrame, members: LazyFrame, windows: &[Window]) -> Res
                         .n_unique()
                         .cast(DataType::Int64)
                         .alias("__orders"),
-                    col(schema::AMOUNT).sum().alias("__revenue"),
+                    crate::metrics::money_sum(col(schema::AMOUNT)).alias("__revenue"),
                     purchase.clone().any(true).alias("__buyer"),
                 ]);
             members
@@ -311,7 +311,8 @@ pub fn figures(orders: LazyFrame, members: LazyFrame, windows: &[Window]) -> Res
                         .sum()
                         .alias("buyers"),
                     col("__orders").fill_null(lit(0i64)).sum().alias("orders"),
-                    col("__revenue").fill_null(lit(0.0)).sum().alias("revenue"),
+                    crate::metrics::money_sum(col("__revenue").fill_null(lit(0.0)))
+                        .alias("revenue"),
                 ])
                 .with_column(lit(w.name).alias(WINDOW))
         })

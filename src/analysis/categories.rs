@@ -57,7 +57,7 @@ fn category_orders(lines: LazyFrame, extra: &[&str]) -> LazyFrame {
     keys.extend(extra.iter().map(|c| col(*c)));
     lines.group_by(keys).agg([
         col(schema::IS_RETURN).not().any(true).alias(PURCHASE),
-        col(schema::AMOUNT).sum().alias(NET),
+        crate::metrics::money_sum(col(schema::AMOUNT)).alias(NET),
     ])
 }
 
@@ -69,7 +69,7 @@ fn counts() -> [Expr; 3] {
             .cast(DataType::Int64)
             .alias(CUSTOMERS),
         col(PURCHASE).cast(DataType::Int64).sum().alias(ORDERS),
-        money(col(NET).sum()).alias(REVENUE),
+        money(crate::metrics::money_sum(col(NET))).alias(REVENUE),
     ]
 }
 

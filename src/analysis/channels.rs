@@ -61,7 +61,7 @@ pub fn summary(lines: LazyFrame) -> LazyFrame {
         .group_by([channel, col(schema::CUSTOMER_ID), col(schema::ORDER_ID)])
         .agg([
             purchase.any(true).alias("__purchase"),
-            col(schema::AMOUNT).sum().alias("__net"),
+            crate::metrics::money_sum(col(schema::AMOUNT)).alias("__net"),
         ])
         .group_by([col(schema::CHANNEL)])
         .agg([
@@ -71,7 +71,7 @@ pub fn summary(lines: LazyFrame) -> LazyFrame {
                 .cast(DataType::Int64)
                 .alias(CUSTOMERS),
             col("__purchase").cast(DataType::Int64).sum().alias(ORDERS),
-            money(col("__net").sum()).alias(REVENUE),
+            money(crate::metrics::money_sum(col("__net"))).alias(REVENUE),
         ])
         .cross_join(buyers, None)
         .sort(
@@ -101,7 +101,7 @@ pub fn multichannel(customers: LazyFrame) -> Result<LazyFrame> {
         .otherwise(lit(SINGLE));
     let tallies = customers.group_by([group.alias(CHANNEL_USE)]).agg([
         len().cast(DataType::Int64).alias(CUSTOMERS),
-        money(col(MONETARY).sum()).alias(REVENUE),
+        money(crate::metrics::money_sum(col(MONETARY))).alias(REVENUE),
         money(col(MONETARY).mean()).alias(MEAN_MONETARY),
         col(FREQUENCY)
             .cast(DataType::Float64)

@@ -140,7 +140,7 @@ pub fn triangle(lines: LazyFrame, as_of: chrono::NaiveDate, period: CohortPeriod
         .with_column(k)
         .filter(col(PERIOD_INDEX).gt_eq(lit(0)))
         .group_by([col(FIRST), col(PERIOD_INDEX)])
-        .agg([col(schema::AMOUNT).sum().alias("__revenue")]);
+        .agg([crate::metrics::money_sum(col(schema::AMOUNT)).alias("__revenue")]);
     let indexes = sizes.clone().select([int_range(
         lit(0),
         (lit(last) - col(FIRST).min() + lit(1)).fill_null(lit(0)),

@@ -55,7 +55,7 @@ pub fn orders(lines: LazyFrame) -> LazyFrame {
                 .fill_null(col(schema::ORDERED_AT).min())
                 .alias(AT),
             purchase.any(true).alias(PURCHASE),
-            col(schema::AMOUNT).sum().alias(NET),
+            crate::metrics::money_sum(col(schema::AMOUNT)).alias(NET),
         ])
         .with_column(col(AT).dt().date().cast(DataType::Int32).alias(DAY))
 }
@@ -64,7 +64,7 @@ pub fn orders(lines: LazyFrame) -> LazyFrame {
 fn tally(orders: LazyFrame, keys: Vec<Expr>) -> LazyFrame {
     orders.group_by(keys).agg([
         col(PURCHASE).cast(DataType::Int64).sum().alias(ORDERS),
-        money(col(NET).sum()).alias(REVENUE),
+        money(crate::metrics::money_sum(col(NET))).alias(REVENUE),
     ])
 }
 
@@ -182,7 +182,10 @@ pub fn weekend(grid: LazyFrame) -> LazyFrame {
         .then(lit("weekend"))
         .otherwise(lit("weekday"));
     grid.group_by([part.alias(PART)])
-        .agg([col(ORDERS).sum(), money(col(REVENUE).sum()).alias(REVENUE)])
+        .agg([
+            col(ORDERS).sum(),
+            money(crate::metrics::money_sum(col(REVENUE))).alias(REVENUE),
+        ])
         .sort([PART], SortMultipleOptions::default())
         .select([
             col(PART),

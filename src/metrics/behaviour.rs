@@ -89,7 +89,7 @@ fn preferred(lines: &LazyFrame, by: &str, out: &str) -> LazyFrame {
         .clone()
         .filter(col(by).is_not_null())
         .group_by([key(), col(by)])
-        .agg([col(schema::AMOUNT).sum().alias("__spend")])
+        .agg([crate::metrics::money_sum(col(schema::AMOUNT)).alias("__spend")])
         .group_by([key()])
         .agg([col(by)
             .sort_by(
@@ -184,8 +184,8 @@ pub fn behaviour_by(
                 .is_not_null()
                 .any(true)
                 .alias("__has_discount"),
-            discount.clone().sum().alias("__discount"),
-            (col(schema::AMOUNT) + discount).sum().alias("__gross"),
+            crate::metrics::money_sum(discount.clone()).alias("__discount"),
+            crate::metrics::money_sum(col(schema::AMOUNT) + discount).alias("__gross"),
         ])
         .with_column(
             when(col("__has_discount").and(col("__gross").gt(lit(0.0))))
@@ -202,7 +202,7 @@ pub fn behaviour_by(
     let brands = purchases
         .filter(col(schema::BRAND).is_not_null())
         .group_by([key(), col(schema::BRAND)])
-        .agg([col(schema::AMOUNT).sum().alias("__spend")])
+        .agg([crate::metrics::money_sum(col(schema::AMOUNT)).alias("__spend")])
         .group_by([key()])
         .agg([(col("__spend").max() / col("__spend").sum()).alias(TOP_BRAND_SHARE)])
         .with_columns([

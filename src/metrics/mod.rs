@@ -210,6 +210,19 @@ pub fn money(e: Expr) -> Expr {
     e.round(2, RoundMode::HalfAwayFromZero)
 }
 
+/// Sum of money amounts, exact: each amount as whole micro-units (amount × 10⁶ rounded half away
+/// from zero; ingest keeps at most 6 decimals), added as integers, divided by 10⁶. Unlike a float
+/// sum, the result does not depend on the order in which rows or partial sums are added (threads,
+/// the streaming engine), so equal totals tie exactly and every run gives the same bytes.
+pub fn money_sum(amounts: Expr) -> Expr {
+    (amounts * lit(1e6))
+        .round(0, RoundMode::HalfAwayFromZero)
+        .cast(DataType::Int64)
+        .sum()
+        .cast(DataType::Float64)
+        / lit(1e6)
+}
+
 /// Days since the same customer's previous row, on a frame sorted by (customer_id, [`DAY`]);
 /// null on each customer's first row.
 pub fn gap_to_previous_day() -> Expr {

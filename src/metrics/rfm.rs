@@ -154,7 +154,7 @@ pub fn metrics(orders: LazyFrame, period: &Period, days: DayRule) -> LazyFrame {
                 .n_unique()
                 .cast(DataType::Int64)
                 .alias(FREQUENCY),
-            col(schema::AMOUNT).sum().alias(MONETARY),
+            crate::metrics::money_sum(col(schema::AMOUNT)).alias(MONETARY),
             col("__purchase_day").min().alias("__first"),
             col("__purchase_day").max().alias("__last"),
         ])

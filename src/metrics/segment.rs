@@ -104,8 +104,7 @@ pub fn group_summary(table: LazyFrame, by: &[String]) -> LazyFrame {
         .group_by(keys)
         .agg([
             len().cast(DataType::Int64).alias("customers"),
-            col(MONETARY)
-                .sum()
+            crate::metrics::money_sum(col(MONETARY))
                 .round(2, RoundMode::HalfAwayFromZero)
                 .alias("revenue"),
         ])

@@ -148,7 +148,7 @@ pub fn tier_shares(table: DataFrame) -> crate::error::Result<Vec<TierShare>> {
         .group_by([col(TIER)])
         .agg([
             len().cast(DataType::UInt64).alias("n"),
-            col(MONETARY).sum().alias("rev"),
+            crate::metrics::money_sum(col(MONETARY)).alias("rev"),
         ])
         .collect()?;
     let total_n: u64 = summary.column("n")?.u64()?.iter().flatten().sum();

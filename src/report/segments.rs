@@ -22,7 +22,7 @@ pub fn summary(table: LazyFrame, by: &str) -> Result<DataFrame> {
         .alias(by);
     let mut aggs = vec![
         len().cast(DataType::Int64).alias("customers"),
-        col(MONETARY).sum().alias("revenue"),
+        crate::metrics::money_sum(col(MONETARY)).alias("revenue"),
         col(RECENCY_DAYS).mean().alias("mean_recency_days"),
         col(FREQUENCY).mean().alias("mean_frequency"),
         col(MONETARY).mean().alias("mean_monetary"),
