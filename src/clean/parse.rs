@@ -43,11 +43,21 @@ pub fn phone(raw: Expr, country_code: Option<&str>) -> Expr {
 
 /// [`phone`] of text already trimmed by [`text`].
 pub fn phone_text(t: Expr, country_code: Option<&str>) -> Expr {
-    let digits = t.clone().str().replace_all(lit(r"\D"), lit(""), false);
+    // ASCII and full-width digits (１３８… typed with a CJK input method) are kept, the latter
+    // turned into ASCII: the same number must give the same key in every channel.
+    let digits = fullwidth_to_ascii(t.clone().str().replace_all(
+        lit(r"[^0-9０-９]"),
+        lit(""),
+        false,
+    ));
     let digits = match country_code {
         None => digits,
         Some(cc) => {
-            let international = t.str().starts_with(lit("+"));
+            let international = t
+                .clone()
+                .str()
+                .starts_with(lit("+"))
+                .or(t.str().starts_with(lit("＋")));
             let with_00 = format!("00{cc}");
             when(digits.clone().str().starts_with(lit(with_00.clone())))
                 .then(digits.clone().str().strip_prefix(lit(with_00)))
@@ -91,8 +101,35 @@ pub fn number_text(t: Expr, direct: Expr) -> Expr {
         .otherwise(on_present(rest, number_cleaned, DataType::Float64))
 }
 
+/// Full-width digits and the full-width `．，－（）＋` (U+FF0x–FF1x, typed with CJK input
+/// methods) as their ASCII forms; everything else unchanged.
+pub fn fullwidth_to_ascii(t: Expr) -> Expr {
+    const PAIRS: [(&str, &str); 16] = [
+        ("０", "0"),
+        ("１", "1"),
+        ("２", "2"),
+        ("３", "3"),
+        ("４", "4"),
+        ("５", "5"),
+        ("６", "6"),
+        ("７", "7"),
+        ("８", "8"),
+        ("９", "9"),
+        ("．", "."),
+        ("，", ","),
+        ("－", "-"),
+        ("（", "("),
+        ("）", ")"),
+        ("＋", "+"),
+    ];
+    PAIRS.iter().fold(t, |e, (wide, ascii)| {
+        e.str().replace_all(lit(*wide), lit(*ascii), true)
+    })
+}
+
 /// The full clean-up of [`number`] on trimmed text.
 fn number_cleaned(t: Expr) -> Expr {
+    let t = fullwidth_to_ascii(t);
     let decimal_comma = t
         .clone()
         .str()
