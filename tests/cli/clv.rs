@@ -25,36 +25,49 @@ fn assert_printed(name: &str, got: f64, want: f64, decimals: i32) {
     );
 }
 
-/// The CDNOW sample as a canonical orders CSV in `dir`: customer_id = master id, order_id =
-/// id-date-row, ordered_at = YYYY-MM-DD, amount = dollars. `None` when the data is absent.
-fn cdnow_orders(dir: &Path) -> Option<PathBuf> {
-    let path = root().join("../shared/data/cdnow/CDNOW_sample.txt");
+/// A CDNOW file (whitespace-separated, dates as YYYYMMDD) as a canonical orders CSV
+/// `dir/name`: customer_id = the id in field `id`, order_id = id-date-row, ordered_at =
+/// YYYY-MM-DD from field `date`, amount = dollars from field `amount`; the first `skip` lines are
+/// headers. `None` (with a note) when the data is absent.
+fn cdnow_csv(
+    file: &str,
+    dir: &Path,
+    name: &str,
+    skip: usize,
+    (id, date, amount): (usize, usize, usize),
+) -> Option<PathBuf> {
+    let path = root().join("../shared/data/cdnow").join(file);
     let Ok(text) = std::fs::read_to_string(&path) else {
         eprintln!("skipping: {} not found", path.display());
         return None;
     };
     let mut csv = String::from("customer_id,order_id,ordered_at,amount\n");
-    for (row, line) in text.lines().enumerate() {
+    for (row, line) in text.lines().enumerate().skip(skip) {
         let f: Vec<&str> = line.split_whitespace().collect();
-        if f.len() < 5 {
+        if f.len() <= id.max(date).max(amount) {
             continue;
         }
-        let d = f[2];
+        let d = f[date];
         writeln!(
             csv,
             "{},{}-{d}-{row},{}-{}-{},{}",
-            f[0],
-            f[0],
+            f[id],
+            f[id],
             &d[0..4],
             &d[4..6],
             &d[6..8],
-            f[4]
+            f[amount]
         )
         .unwrap();
     }
-    let out = dir.join("cdnow.csv");
+    let out = dir.join(name);
     std::fs::write(&out, csv).unwrap();
     Some(out)
+}
+
+/// The CDNOW sample as a canonical orders CSV in `dir` (customer_id = master id).
+fn cdnow_orders(dir: &Path) -> Option<PathBuf> {
+    cdnow_csv("CDNOW_sample.txt", dir, "cdnow.csv", 0, (0, 2, 4))
 }
 
 /// Runs `custseg clv` with `args`, asserting success; returns stderr.
@@ -783,36 +796,9 @@ fn clv_help_examples_run() {
 
 // ---- issue 9: --from-histogram, --from-summary and the triples table ----
 
-/// The CDNOW master file (23,570 customers) as a canonical orders CSV in `dir`; `None` when the
-/// data is absent.
+/// The CDNOW master file (23,570 customers) as a canonical orders CSV in `dir`.
 fn cdnow_master_orders(dir: &Path) -> Option<PathBuf> {
-    let path = root().join("../shared/data/cdnow/CDNOW_master.txt");
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        eprintln!("skipping: {} not found", path.display());
-        return None;
-    };
-    let mut csv = String::from("customer_id,order_id,ordered_at,amount\n");
-    for (row, line) in text.lines().enumerate().skip(1) {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        if f.len() < 4 {
-            continue;
-        }
-        let d = f[1];
-        writeln!(
-            csv,
-            "{},{}-{d}-{row},{}-{}-{},{}",
-            f[0],
-            f[0],
-            &d[0..4],
-            &d[4..6],
-            &d[6..8],
-            f[3]
-        )
-        .unwrap();
-    }
-    let out = dir.join("cdnow_master.csv");
-    std::fs::write(&out, csv).unwrap();
-    Some(out)
+    cdnow_csv("CDNOW_master.txt", dir, "cdnow_master.csv", 1, (0, 1, 3))
 }
 
 fn ints(df: &DataFrame, name: &str) -> Vec<i64> {
