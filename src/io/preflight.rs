@@ -147,14 +147,11 @@ fn strip_line_end(mut line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-/// Reads an NDJSON file line by line and counts blank and malformed lines.
-///
-/// # Errors
-/// I/O errors.
-pub fn check_ndjson(path: &Path) -> Result<NdjsonCheck> {
+/// Calls `each(line, had_bom)` for every line of `path`, without its `\n` / `\r\n` and, on
+/// the first line, without a UTF-8 byte order mark (`had_bom` says whether there was one).
+fn for_each_line(path: &Path, mut each: impl FnMut(&[u8], bool) -> Result<()>) -> Result<()> {
     let file = std::fs::File::open(path).map_err(|e| io_error("open", path, e))?;
     let mut reader = BufReader::with_capacity(1 << 20, file);
-    let mut found = NdjsonCheck::default();
     let mut buf = Vec::new();
     let mut first = true;
     loop {
@@ -163,22 +160,31 @@ pub fn check_ndjson(path: &Path) -> Result<NdjsonCheck> {
             .read_until(b'\n', &mut buf)
             .map_err(|e| io_error("read", path, e))?;
         if n == 0 {
-            return Ok(found);
+            return Ok(());
         }
-        let mut line = strip_line_end(&buf);
-        if first {
-            first = false;
-            if let Some(rest) = line.strip_prefix(b"\xEF\xBB\xBF") {
-                found.bom = true;
-                line = rest;
-            }
-        }
+        let line = strip_line_end(&buf);
+        let bom = first && line.starts_with(b"\xEF\xBB\xBF");
+        first = false;
+        each(if bom { &line[3..] } else { line }, bom)?;
+    }
+}
+
+/// Reads an NDJSON file line by line and counts blank and malformed lines.
+///
+/// # Errors
+/// I/O errors.
+pub fn check_ndjson(path: &Path) -> Result<NdjsonCheck> {
+    let mut found = NdjsonCheck::default();
+    for_each_line(path, |line, bom| {
+        found.bom |= bom;
         if line.iter().all(u8::is_ascii_whitespace) {
             found.blank += 1;
         } else if ndjson_problem(line).is_some() {
             found.malformed += 1;
         }
-    }
+        Ok(())
+    })?;
+    Ok(found)
 }
 
 /// Writes a copy of an NDJSON file with exactly one JSON object per physical line, so that row
@@ -188,25 +194,9 @@ pub fn check_ndjson(path: &Path) -> Result<NdjsonCheck> {
 /// # Errors
 /// I/O errors.
 pub fn rewrite_ndjson(path: &Path, out: PathBuf) -> Result<PathBuf> {
-    let file = std::fs::File::open(path).map_err(|e| io_error("open", path, e))?;
-    let mut reader = BufReader::with_capacity(1 << 20, file);
     let target = std::fs::File::create(&out).map_err(|e| io_error("create", &out, e))?;
     let mut writer = BufWriter::with_capacity(1 << 20, target);
-    let mut buf = Vec::new();
-    let mut first = true;
-    loop {
-        buf.clear();
-        let n = reader
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| io_error("read", path, e))?;
-        if n == 0 {
-            break;
-        }
-        let mut line = strip_line_end(&buf);
-        if first {
-            first = false;
-            line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
-        }
+    for_each_line(path, |line, _| {
         let written = if line.iter().all(u8::is_ascii_whitespace) {
             writer.write_all(b"{}")
         } else if let Some(why) = ndjson_problem(line) {
@@ -218,8 +208,8 @@ pub fn rewrite_ndjson(path: &Path, out: PathBuf) -> Result<PathBuf> {
         };
         written
             .and_then(|()| writer.write_all(b"\n"))
-            .map_err(|e| io_error("write", &out, e))?;
-    }
+            .map_err(|e| io_error("write", &out, e))
+    })?;
     writer.flush().map_err(|e| io_error("write", &out, e))?;
     Ok(out)
 }
