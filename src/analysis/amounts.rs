@@ -17,7 +17,7 @@
 
 use polars::prelude::*;
 
-use crate::analysis::Collect;
+use crate::analysis::{share, Collect};
 use crate::error::Result;
 use crate::io::write::format_float;
 use crate::metrics::rfm::MONETARY;
@@ -101,15 +101,6 @@ pub fn customer_values(customers: LazyFrame) -> LazyFrame {
         col(schema::CUSTOMER_ID),
         col(MONETARY).cast(DataType::Float64).alias(VALUE),
     ])
-}
-
-/// `part / Σ part`, 4 decimals; null when the total is 0.
-fn share(column: &str) -> Expr {
-    let total = col(column).cast(DataType::Float64).sum();
-    when(total.clone().eq(lit(0.0)))
-        .then(lit(NULL).cast(DataType::Float64))
-        .otherwise(col(column).cast(DataType::Float64) / total)
-        .round(4, RoundMode::HalfAwayFromZero)
 }
 
 /// The bins of `values` (a frame with [`VALUE`]): lower (null = −inf), upper (null = +inf),

@@ -10,6 +10,8 @@
 
 use polars::prelude::*;
 
+use crate::analysis::{floats, ratio, texts, zeros};
+
 use crate::analysis::Collect;
 use crate::error::Result;
 use crate::metrics::money;
@@ -40,15 +42,6 @@ fn category() -> Expr {
         .cast(DataType::String)
         .fill_null(lit(NONE))
         .alias(schema::CATEGORY)
-}
-
-/// `part / total`, 4 decimals; null when the total is 0.
-fn ratio(part: Expr, total: Expr) -> Expr {
-    let total = total.cast(DataType::Float64);
-    when(total.clone().eq(lit(0.0)))
-        .then(lit(NULL).cast(DataType::Float64))
-        .otherwise(part.cast(DataType::Float64) / total)
-        .round(4, RoundMode::HalfAwayFromZero)
 }
 
 /// One row per (category, customer_id, order_id): has a purchase line, net amount.
@@ -204,29 +197,6 @@ pub fn penetration(lines: LazyFrame, customers: LazyFrame) -> LazyFrame {
                 .round(4, RoundMode::HalfAwayFromZero)
                 .alias(VIP_RATIO),
         ])
-}
-
-fn floats(df: &DataFrame, column: &str) -> Result<Vec<Option<f64>>> {
-    Ok(df
-        .column(column)?
-        .cast(&DataType::Float64)?
-        .f64()?
-        .iter()
-        .collect())
-}
-
-fn texts(df: &DataFrame, column: &str) -> Result<Vec<String>> {
-    Ok(df
-        .column(column)?
-        .cast(&DataType::String)?
-        .str()?
-        .iter()
-        .map(|v| v.unwrap_or("").to_string())
-        .collect())
-}
-
-fn zeros(v: Vec<Option<f64>>) -> Vec<f64> {
-    v.into_iter().map(|x| x.unwrap_or(0.0)).collect()
 }
 
 /// The sections of `custseg analyze categories` from order `lines` and the value-table rows of

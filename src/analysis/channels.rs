@@ -15,6 +15,8 @@
 
 use polars::prelude::*;
 
+use crate::analysis::{floats, ratio, texts, zeros};
+
 use crate::analysis::Collect;
 use crate::error::Result;
 use crate::metrics::behaviour::CHANNEL_COUNT;
@@ -35,15 +37,6 @@ pub const MEAN_FREQUENCY: &str = "mean_frequency";
 /// Channel-use groups, in table order.
 pub const SINGLE: &str = "single-channel";
 pub const MULTI: &str = "multi-channel";
-
-/// `part / total`, 4 decimals; null when the total is 0.
-fn ratio(part: Expr, total: Expr) -> Expr {
-    let total = total.cast(DataType::Float64);
-    when(total.clone().eq(lit(0.0)))
-        .then(lit(NULL).cast(DataType::Float64))
-        .otherwise(part.cast(DataType::Float64) / total)
-        .round(4, RoundMode::HalfAwayFromZero)
-}
 
 /// Per channel: channel, customers, customer_share, orders, revenue, revenue_share; sorted by
 /// revenue descending, then channel.
@@ -133,26 +126,6 @@ pub fn multichannel(customers: LazyFrame) -> Result<LazyFrame> {
         ]))
 }
 
-fn floats(df: &DataFrame, column: &str) -> Result<Vec<f64>> {
-    Ok(df
-        .column(column)?
-        .cast(&DataType::Float64)?
-        .f64()?
-        .iter()
-        .map(|v| v.unwrap_or(0.0))
-        .collect())
-}
-
-fn texts(df: &DataFrame, column: &str) -> Result<Vec<String>> {
-    Ok(df
-        .column(column)?
-        .cast(&DataType::String)?
-        .str()?
-        .iter()
-        .map(|v| v.unwrap_or("").to_string())
-        .collect())
-}
-
 /// The sections of `custseg analyze channels` from order `lines` and the value-table rows of the
 /// `customers` in scope: channels, multichannel; every plan run through `collect`.
 pub fn report_sections(
@@ -170,8 +143,14 @@ pub fn sections(summary: DataFrame, multichannel: DataFrame) -> Result<Vec<Secti
     let shares = Chart::Bars {
         labels: texts(&summary, schema::CHANNEL)?,
         series: vec![
-            ("customers".to_string(), floats(&summary, CUSTOMER_SHARE)?),
-            ("revenue".to_string(), floats(&summary, REVENUE_SHARE)?),
+            (
+                "customers".to_string(),
+                zeros(floats(&summary, CUSTOMER_SHARE)?),
+            ),
+            (
+                "revenue".to_string(),
+                zeros(floats(&summary, REVENUE_SHARE)?),
+            ),
         ],
         percent: true,
     };
@@ -179,7 +158,7 @@ pub fn sections(summary: DataFrame, multichannel: DataFrame) -> Result<Vec<Secti
         labels: texts(&multichannel, CHANNEL_USE)?,
         series: vec![(
             "mean monetary".to_string(),
-            floats(&multichannel, MEAN_MONETARY)?,
+            zeros(floats(&multichannel, MEAN_MONETARY)?),
         )],
         percent: false,
     };

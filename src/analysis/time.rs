@@ -12,6 +12,8 @@
 
 use polars::prelude::*;
 
+use crate::analysis::{floats, share, texts, zeros};
+
 use crate::analysis::Collect;
 use crate::error::Result;
 use crate::metrics::money;
@@ -66,15 +68,6 @@ fn tally(orders: LazyFrame, keys: Vec<Expr>) -> LazyFrame {
         col(PURCHASE).cast(DataType::Int64).sum().alias(ORDERS),
         money(crate::metrics::money_sum(col(NET))).alias(REVENUE),
     ])
-}
-
-/// `part / Σ part`, rounded to 4 decimals; null when the total is 0.
-fn share(column: &str) -> Expr {
-    let total = col(column).cast(DataType::Float64).sum();
-    when(total.clone().eq(lit(0.0)))
-        .then(lit(NULL).cast(DataType::Float64))
-        .otherwise(col(column).cast(DataType::Float64) / total)
-        .round(4, RoundMode::HalfAwayFromZero)
 }
 
 /// Fills the cells without orders of `grid` (a left join onto every cell) with zeros.
@@ -228,29 +221,6 @@ pub fn seasonality(orders: LazyFrame) -> Result<LazyFrame> {
             of_year(12.0).alias(SEASONAL_INDEX),
         ])
         .sort([YEAR, MONTH], SortMultipleOptions::default()))
-}
-
-fn floats(df: &DataFrame, column: &str) -> Result<Vec<Option<f64>>> {
-    Ok(df
-        .column(column)?
-        .cast(&DataType::Float64)?
-        .f64()?
-        .iter()
-        .collect())
-}
-
-fn texts(df: &DataFrame, column: &str) -> Result<Vec<String>> {
-    Ok(df
-        .column(column)?
-        .cast(&DataType::String)?
-        .str()?
-        .iter()
-        .map(|v| v.unwrap_or("").to_string())
-        .collect())
-}
-
-fn zeros(v: Vec<Option<f64>>) -> Vec<f64> {
-    v.into_iter().map(|x| x.unwrap_or(0.0)).collect()
 }
 
 /// The sections of `custseg analyze time` from order `lines` (as
