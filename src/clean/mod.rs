@@ -2,6 +2,7 @@
 //! resolution across channels, and the ingest pipeline that ties them together while accounting
 //! for every row (read = kept + rejected + duplicates).
 
+pub mod dedupe;
 pub mod identity;
 pub mod parse;
 pub mod pipeline;

@@ -3,10 +3,12 @@
 //! for each source `read = kept + rejected + duplicates`.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 use serde::Serialize;
 
+use crate::clean::dedupe;
 use crate::clean::identity::{self, KeyMaps};
 use crate::clean::rules::{
     self, TimeWindow, BLANK, FILE, FIRST, LINE, MALFORMED, MESSAGE, RAW_JSON, RAW_PREFIX, REASON,
@@ -15,6 +17,7 @@ use crate::clean::rules::{
 use crate::config::{Config, FileFormat, Source};
 use crate::error::{Error, Result};
 use crate::io::read::{self, ReadSpec, Scratch, ROW_INDEX};
+use crate::io::spill;
 use crate::progress::Progress;
 use crate::schema::{self, Kind};
 
@@ -86,18 +89,51 @@ pub struct Summary {
     pub identity: IdentityReport,
 }
 
+/// A table of order or event lines, sorted and kept in a scratch Parquet file until the
+/// [`Ingested`] that holds it is dropped: tens of millions of lines never sit in memory at once.
+pub struct Table {
+    path: PathBuf,
+    rows: u64,
+}
+
+impl Table {
+    /// Rows in the table.
+    pub fn height(&self) -> u64 {
+        self.rows
+    }
+
+    /// A lazy scan of the table (valid while the [`Ingested`] lives).
+    pub fn lazy(&self) -> Result<LazyFrame> {
+        spill::scan(&self.path)
+    }
+
+    /// The scratch file holding the table.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
 /// The tables an ingest produces.
 pub struct Ingested {
     /// orders.parquet (None when no orders source).
-    pub orders: Option<DataFrame>,
+    pub orders: Option<Table>,
     /// customers.parquet.
     pub customers: Option<DataFrame>,
     /// events.parquet.
-    pub events: Option<DataFrame>,
+    pub events: Option<Table>,
     /// rejects.csv rows.
     pub rejects: DataFrame,
     /// summary.json.
     pub summary: Summary,
+    /// Holds the scratch files of the tables.
+    scratch: std::sync::Arc<Scratch>,
+}
+
+impl Ingested {
+    /// The scratch directory holding [`Table`] files: keep it alive as long as their scans.
+    pub fn scratch(&self) -> std::sync::Arc<Scratch> {
+        self.scratch.clone()
+    }
 }
 
 /// Options of an ingest run.
@@ -110,7 +146,12 @@ pub struct IngestOptions {
 }
 
 struct Cleaned {
-    kept: DataFrame,
+    /// Kept rows: a scan of the source's scratch file.
+    kept: LazyFrame,
+    /// Column names of `kept`.
+    kept_columns: Vec<String>,
+    /// The scratch file behind `kept`, removed once the kind's table is assembled.
+    file: PathBuf,
     rejects: DataFrame,
     report: SourceReport,
 }
@@ -148,13 +189,13 @@ pub fn ingest(config: &Config, options: &IngestOptions, progress: &Progress) -> 
                 .map(|c| col(*c))
                 .collect();
             for a in &attributes {
-                if c.kept.column(a).is_ok() {
+                if c.kept_columns.iter().any(|k| k == a) {
                     cols.push(col(a.as_str()));
                 } else {
                     cols.push(lit(NULL).cast(DataType::String).alias(a.as_str()));
                 }
             }
-            identity::customer_ids(c.kept.clone().lazy().select(cols))
+            identity::customer_ids(c.kept.clone().select(cols))
         })
         .collect();
     let customers = if customer_frames.is_empty() {
@@ -173,37 +214,22 @@ pub fn ingest(config: &Config, options: &IngestOptions, progress: &Progress) -> 
     };
 
     let mut rows_by_method: BTreeMap<String, u64> = BTreeMap::new();
-    let mut resolve_kind =
-        |kind: Kind, columns: &[&str], sort_by: [&str; 2]| -> Result<Option<DataFrame>> {
-            // The kept rows move out of `cleaned`: nothing else holds them, so the sort below
-            // can free each column as it goes.
-            let frames: Vec<LazyFrame> = cleaned
-                .iter_mut()
-                .filter(|(s, _)| s.kind == kind)
-                .map(|(_, c)| std::mem::replace(&mut c.kept, DataFrame::empty()).lazy())
-                .collect();
-            if frames.is_empty() {
-                return Ok(None);
-            }
-            let df = {
-                let resolved = maps
-                    .resolve(concat(frames, UnionArgs::default())?)
-                    .collect()?;
-                for (name, n) in counts_by(&resolved, identity::VIA)? {
-                    *rows_by_method.entry(name).or_default() += n;
-                }
-                resolved.select(columns.iter().copied())?
-            };
-            Ok(Some(sort_consuming(df, sort_by)?))
-        };
     progress.stage("assembling orders");
-    let orders = resolve_kind(
+    let orders = assemble(
+        &mut cleaned,
+        &maps,
+        &mut scratch,
+        &mut rows_by_method,
         Kind::Orders,
         schema::ORDER_OUTPUT_COLUMNS,
         [schema::CUSTOMER_ID, schema::ORDERED_AT],
     )?;
     progress.stage("assembling events");
-    let events = resolve_kind(
+    let events = assemble(
+        &mut cleaned,
+        &maps,
+        &mut scratch,
+        &mut rows_by_method,
         Kind::Events,
         schema::EVENT_OUTPUT_COLUMNS,
         [schema::CUSTOMER_ID, schema::OCCURRED_AT],
@@ -225,23 +251,20 @@ pub fn ingest(config: &Config, options: &IngestOptions, progress: &Progress) -> 
         sources.push(c.report);
     }
     let mut outputs = BTreeMap::new();
-    for (name, df) in [
-        (schema::ORDERS_FILE, &orders),
-        (schema::CUSTOMERS_FILE, &customers_out),
-        (schema::EVENTS_FILE, &events),
+    for (name, rows) in [
+        (schema::ORDERS_FILE, orders.as_ref().map(|(t, _)| t.rows)),
+        (
+            schema::CUSTOMERS_FILE,
+            customers_out.as_ref().map(|d| d.height() as u64),
+        ),
+        (schema::EVENTS_FILE, events.as_ref().map(|(t, _)| t.rows)),
     ] {
-        if let Some(df) = df {
-            outputs.insert(name.to_string(), df.height() as u64);
+        if let Some(rows) = rows {
+            outputs.insert(name.to_string(), rows);
         }
     }
     outputs.insert(schema::REJECTS_FILE.to_string(), rejects.height() as u64);
-    let order_customers = match &orders {
-        Some(df) => df
-            .column(schema::CUSTOMER_ID)?
-            .as_materialized_series()
-            .n_unique()? as u64,
-        None => 0,
-    };
+    let order_customers = orders.as_ref().map_or(0, |(_, keys)| *keys);
     let identity = IdentityReport {
         known_customers: customers_out.as_ref().map_or(0, |d| d.height() as u64),
         order_customers,
@@ -257,12 +280,64 @@ pub fn ingest(config: &Config, options: &IngestOptions, progress: &Progress) -> 
         identity,
     };
     Ok(Ingested {
-        orders,
+        orders: orders.map(|(t, _)| t),
         customers: customers_out,
-        events,
+        events: events.map(|(t, _)| t),
         rejects,
         summary,
+        scratch: std::sync::Arc::new(scratch),
     })
+}
+
+/// The table of one kind (orders or events): the kept rows of its sources in source and line
+/// order, customer ids resolved (counted per method into `rows_by_method`), sorted by `sort_by`
+/// into a scratch file. Returns the table and the number of distinct customers in it.
+fn assemble(
+    cleaned: &mut [(Source, Cleaned)],
+    maps: &KeyMaps,
+    scratch: &mut Scratch,
+    rows_by_method: &mut BTreeMap<String, u64>,
+    kind: Kind,
+    columns: &[&str],
+    sort_by: [&str; 2],
+) -> Result<Option<(Table, u64)>> {
+    let sources: Vec<&Cleaned> = cleaned
+        .iter()
+        .filter(|(s, _)| s.kind == kind)
+        .map(|(_, c)| c)
+        .collect();
+    if sources.is_empty() {
+        return Ok(None);
+    }
+    let frames: Vec<LazyFrame> = sources.iter().map(|c| c.kept.clone()).collect();
+    let mut keep: Vec<Expr> = columns.iter().map(|c| col(*c)).collect();
+    keep.push(col(identity::VIA));
+    let resolved = maps
+        .resolve(concat(frames, UnionArgs::default())?)
+        .select(keep);
+    let resolved_path = scratch.path(".resolved.parquet");
+    spill::sink(resolved, &resolved_path)?;
+    for c in &sources {
+        remove_scratch(&c.file);
+    }
+    for (name, n) in counts_by(spill::scan(&resolved_path)?, identity::VIA)? {
+        *rows_by_method.entry(name).or_default() += n;
+    }
+    let path = scratch.path(".parquet");
+    let sorted = spill::sort_file(&resolved_path, &path, sort_by, columns)?;
+    remove_scratch(&resolved_path);
+    Ok(Some((
+        Table {
+            path,
+            rows: sorted.rows,
+        },
+        sorted.keys,
+    )))
+}
+
+/// Removes a scratch file no longer needed (the scratch folder goes at the end anyway).
+fn remove_scratch(path: &Path) {
+    let _ = std::fs::remove_file(path);
 }
 
 /// One row per customer: the first non-empty value of each column, in source and line order.
@@ -437,23 +512,39 @@ fn clean_source(
         select.push((col(ROW_INDEX).cast(DataType::Int64) + lit(offset)).alias(LINE));
         frames.push(lf.select(select));
     }
-    let raw = rules::with_text_columns(concat(frames, UnionArgs::default())?, source);
-    let raw_cols: Vec<Expr> = source
-        .columns
-        .keys()
-        .map(|c| col(format!("{RAW_PREFIX}{c}")))
-        .collect();
+    let raw = rules::with_text_columns(concat(frames, UnionArgs::default())?, source)
+        .with_row_index(dedupe::SEQ, None);
     let blank = source
         .columns
         .keys()
         .fold(col(MALFORMED).is_null(), |acc, c| {
             acc.and(col(format!("{TEXT_PREFIX}{c}")).is_null())
         });
-    let distinct_by: Vec<Expr> = raw_cols.into_iter().chain([col(MALFORMED)]).collect();
-    let raw = raw.with_columns([
-        as_struct(distinct_by).is_first_distinct().alias(FIRST),
-        blank.alias(BLANK),
-    ]);
+    let distinct_by: Vec<Expr> = source
+        .columns
+        .keys()
+        .map(|c| col(format!("{RAW_PREFIX}{c}")))
+        .chain([col(MALFORMED)])
+        .collect();
+    let source_error = |e: PolarsError| {
+        Error::input(format!(
+            "source \"{}\": {}",
+            source.name,
+            e.to_string().lines().next().unwrap_or("cannot be read")
+        ))
+        .hint("check the source's format, delimiter and encoding in the config")
+    };
+    let collect = |lf: LazyFrame| -> Result<DataFrame> {
+        lf.collect_with_engine(Engine::Streaming)
+            .map(|r| r.unwrap_single())
+            .map_err(source_error)
+    };
+    let repeats = dedupe::find(&raw, &distinct_by, blank.clone(), &collect)?;
+    // Repeated lines are dropped before the cleaning rules run; the rest is cleaned on the
+    // streaming engine straight into a scratch file.
+    let raw = raw
+        .with_columns([repeats.is_first().alias(FIRST), blank.alias(BLANK)])
+        .filter(col(FIRST));
     let plan = rules::clean_plan(raw, source, &config.settings, window);
     if explain {
         eprintln!(
@@ -462,38 +553,34 @@ fn clean_source(
             plan.explain(true)?
         );
     }
-    let df = plan
-        .collect_with_engine(Engine::Streaming)
-        .map(|r| r.unwrap_single())
-        .map_err(|e| {
-            Error::input(format!(
-                "source \"{}\": {}",
-                source.name,
-                e.to_string().lines().next().unwrap_or("cannot be read")
-            ))
-            .hint("check the source's format, delimiter and encoding in the config")
-        })?;
-    let counts = df
+    let file = scratch.path(".clean.parquet");
+    spill::sink(plan, &file).map_err(source_error)?;
+    let scan = spill::scan(&file)?;
+    let counts = scan
         .clone()
-        .lazy()
         .select([
             col(BLANK).sum().cast(DataType::UInt64).alias("blank"),
-            col(FIRST)
-                .and(col(BLANK).not())
+            col(BLANK)
+                .not()
                 .sum()
                 .cast(DataType::UInt64)
                 .alias("firsts"),
+            col(BLANK)
+                .not()
+                .and(col(REASON).is_not_null())
+                .sum()
+                .cast(DataType::UInt64)
+                .alias("rejected"),
         ])
         .collect()?;
-    let blank_lines = counts.column("blank")?.u64()?.get(0).unwrap_or(0);
-    let firsts = counts.column("firsts")?.u64()?.get(0).unwrap_or(0);
-    let read = df.height() as u64 - blank_lines;
+    let count = |name: &str| -> Result<u64> { Ok(counts.column(name)?.u64()?.get(0).unwrap_or(0)) };
+    let blank_lines = count("blank")? + repeats.blank;
+    let firsts = count("firsts")?;
+    let read = repeats.rows - blank_lines;
     let duplicates = read - firsts;
-    let rejects = df
+    let rejects = scan
         .clone()
-        .lazy()
-        .filter(col(FIRST).and(col(BLANK).not()))
-        .filter(col(REASON).is_not_null())
+        .filter(col(BLANK).not().and(col(REASON).is_not_null()))
         .select([
             lit(source.name.clone()).alias("source"),
             col(FILE).alias("file"),
@@ -503,28 +590,26 @@ fn clean_source(
             col(RAW_JSON).alias("raw"),
         ])
         .collect()?;
-    let kept_mask = df
-        .clone()
-        .lazy()
-        .select([col(FIRST)
-            .and(col(BLANK).not())
-            .and(col(REASON).is_null())
-            .alias("kept")])
-        .collect()?;
-    let kept_mask = kept_mask.column("kept")?.bool()?.clone();
-    let kept = filter_consuming(
-        df,
-        &kept_mask,
-        &[REASON, MESSAGE, RAW_JSON, FIRST, BLANK, FILE, LINE],
-    )?;
-    let rejected_by_reason = counts_by(&rejects, "reason")?;
+    let mut kept = scan
+        .filter(col(BLANK).not().and(col(REASON).is_null()))
+        .drop(by_name(
+            [REASON, MESSAGE, RAW_JSON, FIRST, BLANK, FILE, LINE],
+            true,
+            false,
+        ));
+    let kept_columns: Vec<String> = kept
+        .collect_schema()?
+        .iter_names()
+        .map(|n| n.to_string())
+        .collect();
+    let rejected_by_reason = counts_by(rejects.clone().lazy(), "reason")?;
     let rejected = rejects.height() as u64;
     let report = SourceReport {
         name: source.name.clone(),
         kind: source.kind,
         files: source.files.iter().map(|f| f.display.clone()).collect(),
         read,
-        kept: kept.height() as u64,
+        kept: firsts - rejected,
         rejected,
         duplicates,
         blank_lines,
@@ -537,77 +622,20 @@ fn clean_source(
     };
     Ok(Cleaned {
         kept,
+        kept_columns,
+        file,
         rejects,
         report,
     })
 }
 
-/// `df` filtered by `mask` without the columns `drop`, one column at a time: each input column
-/// is freed as soon as its filtered copy exists, so the peak is one column above the input
-/// rather than a second frame.
-fn filter_consuming(df: DataFrame, mask: &BooleanChunked, drop: &[&str]) -> Result<DataFrame> {
-    let height = mask.sum().unwrap_or(0) as usize;
-    let mut columns = Vec::new();
-    for column in df.into_columns() {
-        if drop.contains(&column.name().as_str()) {
-            continue;
-        }
-        columns.push(column.filter(mask)?);
-    }
-    Ok(DataFrame::new(height, columns)?)
-}
-
-/// `df` sorted by `by` (stable: ties keep their order), gathering one column at a time and freeing
-/// each input column once gathered, so the peak is one column above the input.
-///
-/// The order is the one `sort` with `maintain_order` gives on the two keys, computed on integers:
-/// the first key (a string) is replaced by the rank of its value among the distinct values sorted
-/// the same way (nulls first, as in the sort), and the row number breaks ties. Comparing millions
-/// of strings at random places in memory was most of the time of this step.
-fn sort_consuming(df: DataFrame, by: [&str; 2]) -> Result<DataFrame> {
-    const ORDER: &str = "__order";
-    const RANK: &str = "__rank";
-    let [first, second] = by;
-    let keys = df.select(by)?.lazy().with_row_index(ORDER, None);
-    let ranks = keys
-        .clone()
-        .select([col(first)])
-        .unique(None, UniqueKeepStrategy::Any)
-        .sort([first], SortMultipleOptions::default())
-        .with_row_index(RANK, None);
-    let order = keys
-        .join(
-            ranks,
-            [col(first)],
-            [col(first)],
-            JoinArgs {
-                maintain_order: MaintainOrderJoin::Left,
-                ..JoinArgs::new(JoinType::Left)
-            },
-        )
-        .sort(
-            [RANK, second, ORDER],
-            SortMultipleOptions::default().with_maintain_order(true),
-        )
-        .select([col(ORDER)])
-        .collect()?;
-    let order = order.column(ORDER)?.idx()?.clone();
-    let height = df.height();
-    let mut columns = Vec::new();
-    for column in df.into_columns() {
-        columns.push(column.take(&order)?);
-    }
-    Ok(DataFrame::new(height, columns)?)
-}
-
 /// Row counts per value of the string column `key` (nulls skipped), sorted by value.
-fn counts_by(df: &DataFrame, key: &str) -> Result<BTreeMap<String, u64>> {
-    let counts = df
-        .clone()
-        .lazy()
+fn counts_by(lf: LazyFrame, key: &str) -> Result<BTreeMap<String, u64>> {
+    let counts = lf
         .group_by([col(key)])
         .agg([len().cast(DataType::UInt64).alias("__n")])
-        .collect()?;
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single();
     let names = counts.column(key)?.str()?;
     let ns = counts.column("__n")?.u64()?;
     Ok(names
@@ -641,10 +669,18 @@ impl Ingested {
     pub fn write_to(&self, dir: &std::path::Path) -> Result<()> {
         use crate::io::write::{self, Destination};
         std::fs::create_dir_all(dir).map_err(|e| crate::error::io_error("create", dir, e))?;
-        for (df, name) in [
+        for (table, name) in [
             (&self.orders, schema::ORDERS_FILE),
-            (&self.customers, schema::CUSTOMERS_FILE),
             (&self.events, schema::EVENTS_FILE),
+        ] {
+            let path = dir.join(name);
+            match table {
+                Some(table) => write_table(table, &path)?,
+                None => remove_stale(&path)?,
+            }
+        }
+        for (df, name) in [
+            (&self.customers, schema::CUSTOMERS_FILE),
             (&Some(self.rejects.clone()), schema::REJECTS_FILE),
         ] {
             let path = dir.join(name);
@@ -653,9 +689,7 @@ impl Ingested {
                     let dest = Destination::resolve(None, Some(&path))?;
                     write::write_frame(&mut df.clone(), &dest, true)?;
                 }
-                None if path.exists() => std::fs::remove_file(&path)
-                    .map_err(|e| crate::error::io_error("remove the stale", &path, e))?,
-                None => {}
+                None => remove_stale(&path)?,
             }
         }
         let json = serde_json::to_string_pretty(&self.summary)
@@ -666,4 +700,31 @@ impl Ingested {
                 .map_err(|e| Error::runtime(format!("cannot write summary.json: {e}")))
         })
     }
+}
+
+/// Removes an output file of a kind this run has no sources for.
+fn remove_stale(path: &Path) -> Result<()> {
+    if path.exists() {
+        std::fs::remove_file(path)
+            .map_err(|e| crate::error::io_error("remove the stale", path, e))?;
+    }
+    Ok(())
+}
+
+/// Writes a [`Table`] to `path` (atomically) with the privacy policy for data files applied:
+/// a plain copy of its scratch file when the policy changes nothing, else slice by slice.
+fn write_table(table: &Table, path: &Path) -> Result<()> {
+    use crate::io::write;
+    let policy = crate::privacy::current();
+    let audience = crate::privacy::Audience::Data;
+    write::write_atomic(path, |w| {
+        if policy.is_identity(audience) {
+            let mut file = std::fs::File::open(&table.path)
+                .map_err(|e| crate::error::io_error("open", &table.path, e))?;
+            std::io::copy(&mut file, w).map_err(|e| crate::error::io_error("write", path, e))?;
+            Ok(())
+        } else {
+            spill::copy_in_slices(&table.path, w, &|df| policy.protect(&df, audience))
+        }
+    })
 }

@@ -193,6 +193,8 @@ fn run_segments(args: SegmentsArgs, ctx: &Ctx) -> Result<Status> {
         commands::configure_privacy(Some(config), ctx)?;
     }
     crate::io::write::register_input(&args.input.input);
+    // Holds the order lines' scratch files (a raw input file) until the table is collected.
+    let mut _orders_held = None;
     let (table, subtitle) = match input::load_value_table(&args.input.input)? {
         Some(mut t) => {
             input::require_columns(
@@ -206,10 +208,9 @@ fn run_segments(args: SegmentsArgs, ctx: &Ctx) -> Result<Status> {
         None => {
             let prepared = commands::prepare(&args.input, ctx)?;
             let as_of = prepared.as_of;
-            (
-                value_table_at(&prepared, &args.scoring, as_of)?,
-                format!("as of {as_of}"),
-            )
+            let table = value_table_at(&prepared, &args.scoring, as_of)?;
+            _orders_held = prepared.data.scratch;
+            (table, format!("as of {as_of}"))
         }
     };
     let table = commands::collect(table, ctx, "value table")?;

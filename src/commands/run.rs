@@ -129,16 +129,18 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
     )?;
     let orders = ingested
         .orders
-        .clone()
-        .ok_or_else(|| Error::config("run needs at least one orders source in the config"))?;
+        .as_ref()
+        .ok_or_else(|| Error::config("run needs at least one orders source in the config"))?
+        .lazy()?;
 
     let prepared = Prepared {
         data: Dataset {
-            orders: orders.lazy(),
+            orders,
             customers: ingested.customers.clone().map(IntoLazy::lazy),
-            events: ingested.events.clone().map(IntoLazy::lazy),
+            events: ingested.events.as_ref().map(|t| t.lazy()).transpose()?,
             timezone: tz,
             rejected: 0,
+            scratch: Some(ingested.scratch()),
         },
         analysis,
         as_of,

@@ -56,6 +56,8 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
         return Err(Error::usage("segment needs --where, --rules or --by")
             .hint("e.g. custseg segment out/ --where \"monetary > 5000\""));
     }
+    // Holds the order lines' scratch files (a raw input file) until the table is collected.
+    let mut _orders_held = None;
     let table = match input::load_value_table(&args.input.input)? {
         Some(mut t) if !args.by.is_empty() => {
             input::require_columns(&mut t, &[MONETARY], "segment --by", &args.input.input)?;
@@ -66,7 +68,9 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
             let prepared = commands::prepare(&args.input, ctx)?;
             let options = commands::value_options(&args.scoring, &prepared)?;
             let data = prepared.data;
-            score::value_table(data.orders, data.customers, data.events, &options)
+            let table = score::value_table(data.orders, data.customers, data.events, &options);
+            _orders_held = data.scratch;
+            table
         }
     };
     let all = commands::collect(table, ctx, "value table")?;

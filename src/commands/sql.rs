@@ -254,6 +254,7 @@ fn rfm_job(
             events: None,
             timezone: tz,
             rejected: 0,
+            scratch: None,
         },
         analysis,
         as_of: as_of.unwrap_or_default(),

@@ -26,6 +26,9 @@ pub struct Dataset {
     pub timezone: chrono_tz::Tz,
     /// Rows of a raw input file rejected by the cleaning rules (0 for an ingest directory).
     pub rejected: u64,
+    /// Keeps the scratch files that `orders` / `events` scan (a raw input file is cleaned into
+    /// one) for as long as the dataset lives.
+    pub scratch: Option<std::sync::Arc<crate::io::read::Scratch>>,
 }
 
 /// Loads `input`. `timezone` applies to raw files (naive timestamps); an ingest directory carries
@@ -45,13 +48,15 @@ pub fn load(input: &Path, timezone: Option<&str>, as_of: chrono::NaiveDate) -> R
     )?;
     let orders = ingested
         .orders
+        .as_ref()
         .ok_or_else(|| Error::input(format!("{}: no orders", input.display())))?;
     Ok(Dataset {
-        orders: orders.lazy(),
+        orders: orders.lazy()?,
         customers: None,
         events: None,
         timezone: config.settings.timezone,
         rejected: ingested.summary.totals.rejected,
+        scratch: Some(ingested.scratch()),
     })
 }
 
@@ -87,6 +92,7 @@ fn load_dir(dir: &Path) -> Result<Dataset> {
         events: scan(schema::EVENTS_FILE)?,
         timezone,
         rejected: 0,
+        scratch: None,
     })
 }
 

@@ -5,4 +5,5 @@ pub mod input;
 pub mod lock;
 pub mod preflight;
 pub mod read;
+pub mod spill;
 pub mod write;

@@ -31,7 +31,8 @@ impl Scratch {
         Ok(Self { dir, next: 0 })
     }
 
-    fn path(&mut self, suffix: &str) -> PathBuf {
+    /// A fresh path in the scratch directory ending in `suffix`.
+    pub fn path(&mut self, suffix: &str) -> PathBuf {
         self.next += 1;
         self.dir.path().join(format!("in{}{suffix}", self.next))
     }

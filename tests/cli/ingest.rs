@@ -213,6 +213,51 @@ fn same_input_and_as_of_give_identical_files() {
     }
 }
 
+/// Ingest sorts and writes order and event lines a range at a time (`CUSTSEG_SPILL_ROWS` lines);
+/// ranges of 3 lines, with and without pseudonyms, must give the same tables as one range.
+#[test]
+fn small_sort_ranges_and_write_slices_give_the_same_tables() {
+    let config = support::root().join("examples/shop/custseg.toml");
+    let run = |rows: Option<&str>, pseudonymize: bool| {
+        let out = tempfile::tempdir().unwrap();
+        let mut cmd = custseg();
+        cmd.args(["ingest", "--quiet", "--as-of", "2025-01-01", "--config"])
+            .arg(&config)
+            .arg("--out")
+            .arg(out.path())
+            .env(
+                "CUSTSEG_PSEUDONYM_KEY",
+                "a test key of enough length 0123456789",
+            );
+        if let Some(rows) = rows {
+            cmd.env("CUSTSEG_SPILL_ROWS", rows);
+        }
+        if pseudonymize {
+            cmd.arg("--pseudonymize");
+        }
+        cmd.assert().success();
+        out
+    };
+    for pseudonymize in [false, true] {
+        let whole = run(None, pseudonymize);
+        let sliced = run(Some("3"), pseudonymize);
+        for name in ["orders.parquet", "events.parquet", "customers.parquet"] {
+            let a = read_parquet(&whole.path().join(name));
+            let b = read_parquet(&sliced.path().join(name));
+            assert!(a.height() > 3, "{name}: too few rows to test slicing");
+            assert!(
+                a.equals_missing(&b),
+                "{name} (pseudonymize {pseudonymize}) differs:\n{a}\n{b}"
+            );
+        }
+        for name in ["rejects.csv", "summary.json"] {
+            let a = std::fs::read(whole.path().join(name)).unwrap();
+            let b = std::fs::read(sliced.path().join(name)).unwrap();
+            assert!(a == b, "{name} (pseudonymize {pseudonymize}) differs");
+        }
+    }
+}
+
 #[test]
 fn help_and_version() {
     let help = custseg()
