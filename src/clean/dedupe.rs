@@ -39,9 +39,38 @@ impl Repeats {
         if self.seqs.is_empty() {
             return lit(true);
         }
-        let seqs = Series::new(SEQ.into(), &self.seqs);
-        col(SEQ).is_in(lit(seqs).implode(false), false).not()
+        seq_in(self.seqs.clone()).not()
     }
+}
+
+/// True for the lines whose [`SEQ`] is in `seqs` (ascending).
+///
+/// Evaluated per batch of lines as they stream by: a batch covers a run of [`SEQ`] values, so
+/// only the values inside that run are looked up. (polars' own `is_in` on a list literal splits
+/// a streaming plan into two branches, and one of them buffers the whole source.)
+fn seq_in(seqs: Vec<IdxSize>) -> Expr {
+    let seqs = std::sync::Arc::new(seqs);
+    col(SEQ).map(
+        move |column: Column| {
+            let series = column.as_materialized_series();
+            let name = series.name().clone();
+            let ids = series.idx()?;
+            let none = || BooleanChunked::full(name.clone(), false, series.len()).into_column();
+            let (Some(lo), Some(hi)) = (ids.min(), ids.max()) else {
+                return Ok(none());
+            };
+            let from = seqs.partition_point(|&s| s < lo);
+            let to = seqs.partition_point(|&s| s <= hi);
+            if from == to {
+                return Ok(none());
+            }
+            let window = Series::new(SEQ.into(), &seqs[from..to])
+                .implode()?
+                .into_series();
+            Ok(is_in(series, &window, false)?.with_name(name).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
+    )
 }
 
 /// A 64-bit hash of the values of `exprs` in each row (nulls hash apart from empty text).
@@ -108,15 +137,11 @@ pub fn find(
         )
         .select([col(SEQ)])
         .collect()?;
-    let candidates = candidates.column(SEQ)?.as_materialized_series().clone();
+    let candidates: Vec<IdxSize> = candidates.column(SEQ)?.idx()?.into_no_null_iter().collect();
     let mut keep: Vec<Expr> = by.to_vec();
     keep.push(col(SEQ));
     keep.push(blank.alias("__blank_copy"));
-    let lines = collect(
-        raw.clone()
-            .filter(col(SEQ).is_in(lit(candidates).implode(false), false))
-            .select(keep),
-    )?;
+    let lines = collect(raw.clone().filter(seq_in(candidates)).select(keep))?;
     let repeats = lines
         .lazy()
         .sort([SEQ], SortMultipleOptions::default())
