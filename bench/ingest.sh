@@ -67,10 +67,29 @@ measure() {
         /Maximum resident set size/ { rss = $2 / 1024 }
         END { printf "%s %s\n", wall, rss }' "$1"
 }
-row() {  # tool, time log
+row() {  # tool, time log, anon log
     read -r wall rss < <(measure "$2")
-    awk -v t="$1" -v w="$wall" -v r="$rss" -v n="$lines" \
-        'BEGIN { printf "%-10s %10.2f %14.0f %14.0f\n", t, w, (w > 0 ? n / w : 0), r }'
+    anon=$(cat "$3" 2>/dev/null || echo 0)
+    awk -v t="$1" -v w="$wall" -v r="$rss" -v a="$anon" -v n="$lines" \
+        'BEGIN { printf "%-10s %10.2f %14.0f %14.0f %14.0f\n", t, w, (w > 0 ? n / w : 0), r, a / 1024 }'
+}
+# Runs a command under `/usr/bin/time -v -o LOG` and writes the peak anonymous memory (RssAnon,
+# KiB, sampled every 0.2 s) of its process to ANON: peak RSS also counts the pages of a
+# memory-mapped input file, which the kernel can drop at any time.
+timed() {  # LOG ANON command...
+    local log=$1 anon=$2; shift 2
+    /usr/bin/time -v -o "$log" "$@" &
+    local tp=$! child="" peak=0 v
+    while kill -0 "$tp" 2>/dev/null; do
+        [ -n "$child" ] || child=$(pgrep -P "$tp" | head -1 || true)
+        if [ -n "$child" ]; then
+            v=$(awk '/^RssAnon:/ { print $2 }' "/proc/$child/status" 2>/dev/null || true)
+            [ -n "$v" ] && [ "$v" -gt "$peak" ] && peak=$v
+        fi
+        sleep 0.2
+    done
+    echo "$peak" > "$anon"
+    wait "$tp"
 }
 
 out="$here/data/out-custseg-$lines-$format-s$seed"
@@ -79,7 +98,7 @@ as_of_flag=()
 if "$bin" ingest --help 2>/dev/null | grep -q -- '--as-of'; then as_of_flag=(--as-of "$as_of"); fi
 say "custseg ingest on $input"
 status=0
-/usr/bin/time -v -o "$out.time" "$bin" ingest --config "$data/custseg.toml" --out "$out" --quiet \
+timed "$out.time" "$out.anon" "$bin" ingest --config "$data/custseg.toml" --out "$out" --quiet \
     ${as_of_flag[@]+"${as_of_flag[@]}"} || status=$?
 if [ "$status" -ne 0 ]; then
     say "error: custseg ingest exited with $status"
@@ -90,7 +109,7 @@ if [ "$peer" = 1 ]; then
     peer_out="$here/data/out-duckdb-$lines-$format-s$seed"
     rm -rf "$peer_out"
     say "duckdb doing the same job"
-    /usr/bin/time -v -o "$peer_out.time" "$py" "$here/peer_duckdb.py" --data "$data" \
+    timed "$peer_out.time" "$peer_out.anon" "$py" "$here/peer_duckdb.py" --data "$data" \
         --out "$peer_out" --as-of "$as_of"
 fi
 
@@ -98,9 +117,9 @@ echo
 size=$(stat -c %s "$input")
 awk -v f="${input#"$root"/}" -v n="$lines" -v s="$size" \
     'BEGIN { printf "input: %s, %d rows, %.1f MiB\n\n", f, n, s / 1048576 }'
-printf '%-10s %10s %14s %14s\n' tool "wall s" "rows/s" "peak RSS MiB"
-row custseg "$out.time"
-[ "$peer" = 1 ] && row duckdb "$peer_out.time"
+printf '%-10s %10s %14s %14s %14s\n' tool "wall s" "rows/s" "peak RSS MiB" "peak anon MiB"
+row custseg "$out.time" "$out.anon"
+[ "$peer" = 1 ] && row duckdb "$peer_out.time" "$peer_out.anon"
 echo
 
 "$py" "$here/verify_ingest.py" --truth "$data/truth.json" --out "$out"

@@ -65,13 +65,17 @@ pub struct Sorted {
 }
 
 /// Copies the columns `columns` of the Parquet file `src` to `dst` sorted by `by` (nulls first;
-/// stable, so ties keep their order in `src`), holding about [`slice_rows`] rows at a time: the distinct values of
-/// the first key and their row counts give ranges of whole keys, each read, sorted and appended
-/// in turn. A key with more rows than a range holds gets a range of its own.
+/// stable, so ties keep their order in `src`), holding about [`slice_rows`] rows at a time.
+///
+/// The distinct values of the first key and their row counts cut the keys into ranges of about
+/// [`slice_rows`] rows (a key with more rows than that gets a range of its own). One streaming
+/// pass writes each row into the file of its range; each range is then read, sorted and
+/// appended to `dst` in turn.
 pub fn sort_file(src: &Path, dst: &Path, by: [&str; 2], columns: &[&str]) -> Result<Sorted> {
     const N: &str = "__n";
     const START: &str = "__start";
     const RANGE: &str = "__range";
+    const ROW: &str = "__spill_row";
     let [first, _] = by;
     let per_range = slice_rows() as u64;
     let counts = scan(src)?
@@ -86,50 +90,103 @@ pub fn sort_file(src: &Path, dst: &Path, by: [&str; 2], columns: &[&str]) -> Res
         .lazy()
         .with_column((col(START) / lit(per_range)).alias(RANGE))
         .group_by_stable([col(RANGE)])
-        .agg([
-            col(first).drop_nulls().first().alias("__lo"),
-            col(first).drop_nulls().last().alias("__hi"),
-            col(first).null_count().gt(lit(0)).alias("__null"),
-        ])
+        .agg([col(first).drop_nulls().last().alias("__hi")])
         .collect()?;
-    let lo = ranges.column("__lo")?.str()?.clone();
     let hi = ranges.column("__hi")?.str()?.clone();
-    let has_null = ranges.column("__null")?.bool()?.clone();
+    let n_ranges = ranges.height();
 
+    let mut select: Vec<Expr> = columns.iter().map(|c| col(*c)).collect();
+    let schema = scan(src)?.select(select.clone()).collect_schema()?;
+    select.push(col(ROW));
     let file = std::fs::File::create(dst).map_err(|e| crate::error::io_error("create", dst, e))?;
     let mut out = std::io::BufWriter::new(file);
-    let select: Vec<Expr> = columns.iter().map(|c| col(*c)).collect();
-    let schema = scan(src)?.select(select.clone()).collect_schema()?;
     let mut writer = ParquetWriter::new(&mut out).batched(&schema)?;
     let mut rows = 0u64;
-    for i in 0..ranges.height() {
-        // Nulls sort first and take part in no comparison: the range that starts with them
-        // selects them explicitly.
-        let mut wanted: Option<Expr> = match (lo.get(i), hi.get(i)) {
-            (Some(l), Some(h)) => Some(
-                col(first)
-                    .gt_eq(lit(l.to_string()))
-                    .and(col(first).lt_eq(lit(h.to_string()))),
-            ),
-            _ => None,
-        };
-        if has_null.get(i) == Some(true) {
-            let nulls = col(first).is_null();
-            wanted = Some(match wanted {
-                Some(w) => w.or(nulls),
-                None => nulls,
-            });
-        }
-        let Some(wanted) = wanted else { continue };
-        let part = scan(src)?
-            .filter(wanted)
-            .select(select.clone())
-            .collect_with_engine(Engine::Streaming)?
-            .unwrap_single();
-        let mut part = sort_consuming(part, by)?;
+    let mut write_range = |part: DataFrame| -> Result<()> {
+        let mut part = sort_consuming(part, by, Some(ROW))?;
+        part.drop_in_place(ROW)?;
         part.align_chunks_par();
         rows += part.height() as u64;
         writer.write_batch(&part)?;
+        Ok(())
+    };
+    let rows_in_order = scan(src)?.with_row_index(ROW, None);
+    if n_ranges <= 1 {
+        write_range(
+            rows_in_order
+                .select(select)
+                .collect_with_engine(Engine::Streaming)?
+                .unwrap_single(),
+        )?;
+    } else {
+        // Range of a row: how many ranges end below its key (a range holding only the null key
+        // ends below every other key; nulls sort first).
+        let range = (0..n_ranges - 1)
+            .map(|i| {
+                let above = match hi.get(i) {
+                    Some(h) => col(first).gt(lit(h.to_string())).fill_null(lit(false)),
+                    None => col(first).is_not_null(),
+                };
+                above.cast(DataType::UInt32)
+            })
+            .fold(lit(0u32), |acc, above| acc + above);
+        let parts = dst.with_extension("ranges");
+        let options = ParquetWriteOptions {
+            compression: ParquetCompression::Lz4Raw,
+            ..Default::default()
+        };
+        rows_in_order
+            .select(select.clone())
+            .with_column(range.alias(RANGE))
+            .sink(
+                SinkDestination::Partitioned {
+                    base_path: pl_path(&parts),
+                    // Hive layout: PARTS/__range=I/00000000.parquet
+                    file_path_provider: None,
+                    partition_strategy: PartitionStrategy::Keyed {
+                        keys: vec![col(RANGE)],
+                        include_keys: false,
+                        keys_pre_grouped: false,
+                    },
+                    max_rows_per_file: IdxSize::MAX,
+                    approximate_bytes_per_file: u64::MAX,
+                },
+                FileWriteFormat::Parquet(Arc::new(options)),
+                UnifiedSinkArgs {
+                    mkdir: true,
+                    ..Default::default()
+                },
+            )?
+            .collect_with_engine(Engine::Streaming)?;
+        for i in 0..n_ranges {
+            let dir = parts.join(format!("{RANGE}={i}"));
+            let mut files: Vec<std::path::PathBuf> = match std::fs::read_dir(&dir) {
+                Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+                Err(_) => continue,
+            };
+            files.sort();
+            let scans = files
+                .iter()
+                .map(|f| {
+                    LazyFrame::scan_parquet(
+                        pl_path(f),
+                        ScanArgsParquet {
+                            hive_options: HiveOptions::new_disabled(),
+                            ..Default::default()
+                        },
+                    )
+                })
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            if scans.is_empty() {
+                continue;
+            }
+            let part = concat(scans, UnionArgs::default())?
+                .select(select.clone())
+                .collect()?;
+            write_range(part)?;
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        let _ = std::fs::remove_dir_all(&parts);
     }
     writer.finish()?;
     out.flush()
@@ -187,13 +244,16 @@ pub fn copy_in_slices(
 ///
 /// The order is the one `sort` with `maintain_order` gives on the two keys, computed on integers:
 /// the first key (a string) is replaced by the rank of its value among the distinct values sorted
-/// the same way (nulls first, as in the sort), and the row number breaks ties. Comparing millions
-/// of strings at random places in memory was most of the time of this step.
-pub fn sort_consuming(df: DataFrame, by: [&str; 2]) -> Result<DataFrame> {
+/// the same way (nulls first, as in the sort), and the column `tiebreak` (else the row number)
+/// breaks ties. Comparing millions of strings at random places in memory was most of the time of
+/// this step.
+pub fn sort_consuming(df: DataFrame, by: [&str; 2], tiebreak: Option<&str>) -> Result<DataFrame> {
     const ORDER: &str = "__order";
     const RANK: &str = "__rank";
     let [first, second] = by;
-    let keys = df.select(by)?.lazy().with_row_index(ORDER, None);
+    let mut key_columns = vec![first, second];
+    key_columns.extend(tiebreak);
+    let keys = df.select(key_columns)?.lazy().with_row_index(ORDER, None);
     let ranks = keys
         .clone()
         .select([col(first)])
@@ -211,7 +271,7 @@ pub fn sort_consuming(df: DataFrame, by: [&str; 2]) -> Result<DataFrame> {
             },
         )
         .sort(
-            [RANK, second, ORDER],
+            [RANK, second, tiebreak.unwrap_or(ORDER)],
             SortMultipleOptions::default().with_maintain_order(true),
         )
         .select([col(ORDER)])
