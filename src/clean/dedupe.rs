@@ -2,75 +2,48 @@
 //!
 //! A line is a duplicate when an earlier line of the same source has the same raw value in every
 //! mapped field. Comparing whole lines of tens of millions of rows at once would need all their
-//! text in memory, so the check runs in two passes:
+//! text in memory, so the check is split:
 //!
-//! 1. a streaming pass computes a 64-bit hash of each line's fields (8 bytes per line) and finds
-//!    the hash values that occur more than once;
-//! 2. only the lines carrying such a hash (the duplicates, their first copies and the very rare
-//!    lines whose hash collides with another's) are read again and compared field by field, in
-//!    line order.
+//! 1. [`candidates`]: a streaming pass computes a 64-bit hash of each line's fields (8 bytes per
+//!    line) and finds the lines whose hash occurs more than once: the duplicates, their first
+//!    copies and the very rare lines whose hash collides with another's;
+//! 2. [`Candidates::mark`]: the cleaning pass carries the raw fields of those lines only;
+//! 3. [`repeats`]: the candidates are compared field by field, in line order.
 //!
 //! The hash only selects candidates; the answer comes from the exact comparison, so a collision
 //! can never merge two different lines.
 
+use std::sync::Arc;
+
 use polars::prelude::*;
 
+use crate::clean::rules::BLANK;
 use crate::error::Result;
 
 /// Row number of a line within its source (0-based, over all of the source's files in order).
 pub const SEQ: &str = "__seq";
+/// True on candidate lines (see [`Candidates::mark`]).
+pub const CANDIDATE: &str = "__candidate";
 const HASH: &str = "__hash";
-const FIRST: &str = "__first_copy";
+const KEY_PREFIX: &str = "__dupkey";
+const FIRST_COPY: &str = "__first_copy";
+
+/// Lines whose fields hash like another line's.
+#[derive(Debug, Default)]
+pub struct Candidates {
+    /// Lines scanned.
+    pub rows: u64,
+    /// [`SEQ`] of every candidate (ascending).
+    seqs: Vec<IdxSize>,
+}
 
 /// Lines that repeat an earlier line of their source.
 #[derive(Debug, Default)]
 pub struct Repeats {
-    /// Lines scanned.
-    pub rows: u64,
     /// [`SEQ`] of every repeated line (ascending).
-    pub seqs: Vec<IdxSize>,
-    /// How many of the repeated lines are blank (see [`find`]).
-    pub blank: u64,
-}
-
-impl Repeats {
-    /// A boolean expression: true for a line that is not a repeat (needs the [`SEQ`] column).
-    pub fn is_first(&self) -> Expr {
-        if self.seqs.is_empty() {
-            return lit(true);
-        }
-        seq_in(self.seqs.clone()).not()
-    }
-}
-
-/// True for the lines whose [`SEQ`] is in `seqs` (ascending).
-///
-/// Evaluated per batch of lines as they stream by: a batch covers a run of [`SEQ`] values, so
-/// only the values inside that run are looked up. (polars' own `is_in` on a list literal splits
-/// a streaming plan into two branches, and one of them buffers the whole source.)
-fn seq_in(seqs: Vec<IdxSize>) -> Expr {
-    let seqs = std::sync::Arc::new(seqs);
-    col(SEQ).map(
-        move |column: Column| {
-            let series = column.as_materialized_series();
-            let name = series.name().clone();
-            let ids = series.idx()?;
-            let none = || BooleanChunked::full(name.clone(), false, series.len()).into_column();
-            let (Some(lo), Some(hi)) = (ids.min(), ids.max()) else {
-                return Ok(none());
-            };
-            let from = seqs.partition_point(|&s| s < lo);
-            let to = seqs.partition_point(|&s| s <= hi);
-            if from == to {
-                return Ok(none());
-            }
-            let window = Series::new(SEQ.into(), &seqs[from..to])
-                .implode()?
-                .into_series();
-            Ok(is_in(series, &window, false)?.with_name(name).into_column())
-        },
-        |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
-    )
+    seqs: Vec<IdxSize>,
+    /// How many repeated lines are not blank.
+    pub not_blank: u64,
 }
 
 /// A 64-bit hash of the values of `exprs` in each row (nulls hash apart from empty text).
@@ -98,58 +71,209 @@ fn row_hash(exprs: Vec<Expr>) -> Expr {
     )
 }
 
-/// Finds the lines of `raw` (which must carry [`SEQ`]) that repeat an earlier line in every
-/// expression of `by`. `blank` is evaluated on the repeated lines only, to count blank ones.
-/// `collect` runs a plan (streaming) and maps its errors to the source.
-pub fn find(
+/// True for the lines whose [`SEQ`] is in `seqs` (ascending).
+///
+/// Evaluated per batch of lines as they stream by: a batch covers a run of [`SEQ`] values, so
+/// only the values inside that run are looked up. (polars' own `is_in` on a list literal splits
+/// a streaming plan into two branches, and one of them buffers the whole source.)
+fn seq_in(seqs: Arc<Vec<IdxSize>>) -> Expr {
+    col(SEQ).map(
+        move |column: Column| {
+            let series = column.as_materialized_series();
+            let name = series.name().clone();
+            let ids = series.idx()?;
+            let none = || BooleanChunked::full(name.clone(), false, series.len()).into_column();
+            let (Some(lo), Some(hi)) = (ids.min(), ids.max()) else {
+                return Ok(none());
+            };
+            let from = seqs.partition_point(|&s| s < lo);
+            let to = seqs.partition_point(|&s| s <= hi);
+            if from == to {
+                return Ok(none());
+            }
+            let window = Series::new(SEQ.into(), &seqs[from..to])
+                .implode()?
+                .into_series();
+            Ok(is_in(series, &window, false)?.with_name(name).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
+    )
+}
+
+/// Finds the candidate duplicates among the lines of `raw` (which must carry [`SEQ`]): those
+/// whose values of `by` hash like another line's. `collect` runs a plan on the streaming engine.
+pub fn candidates(
     raw: &LazyFrame,
     by: &[Expr],
-    blank: Expr,
     collect: &dyn Fn(LazyFrame) -> Result<DataFrame>,
-) -> Result<Repeats> {
+) -> Result<Candidates> {
     let hashes = collect(raw.clone().select([row_hash(by.to_vec()).alias(HASH)]))?;
     let rows = hashes.height() as u64;
-    let repeated_hashes = hashes
+    let repeated = hashes
         .clone()
         .lazy()
         .filter(col(HASH).is_first_distinct().not())
         .select([col(HASH)])
         .unique(None, UniqueKeepStrategy::Any)
         .collect()?;
-    if repeated_hashes.height() == 0 {
-        return Ok(Repeats {
+    if repeated.height() == 0 {
+        return Ok(Candidates {
             rows,
-            ..Repeats::default()
+            seqs: Vec::new(),
         });
     }
-    let candidates = hashes
+    let seqs = hashes
         .lazy()
         .with_row_index(SEQ, None)
-        .filter(
-            col(HASH).is_in(
-                lit(repeated_hashes
-                    .column(HASH)?
-                    .as_materialized_series()
-                    .clone())
-                .implode(false),
-                false,
-            ),
-        )
+        .filter(col(HASH).is_in(
+            lit(repeated.column(HASH)?.as_materialized_series().clone()).implode(false),
+            false,
+        ))
         .select([col(SEQ)])
         .collect()?;
-    let candidates: Vec<IdxSize> = candidates.column(SEQ)?.idx()?.into_no_null_iter().collect();
-    let mut keep: Vec<Expr> = by.to_vec();
-    keep.push(col(SEQ));
-    keep.push(blank.alias("__blank_copy"));
-    let lines = collect(raw.clone().filter(seq_in(candidates)).select(keep))?;
-    let repeats = lines
-        .lazy()
+    let seqs: Vec<IdxSize> = seqs.column(SEQ)?.idx()?.into_no_null_iter().collect();
+    Ok(Candidates { rows, seqs })
+}
+
+impl Candidates {
+    /// Adds [`CANDIDATE`] and, on candidate lines only, a copy of each expression of `by` (null
+    /// elsewhere). Returns the frame and the names of the added columns, which must travel with
+    /// the lines to [`repeats`].
+    pub fn mark(&self, lf: LazyFrame, by: &[Expr]) -> (LazyFrame, Vec<String>) {
+        if self.seqs.is_empty() {
+            return (
+                lf.with_column(lit(false).alias(CANDIDATE)),
+                vec![CANDIDATE.to_string()],
+            );
+        }
+        let lf = lf.with_column(seq_in(Arc::new(self.seqs.clone())).alias(CANDIDATE));
+        let mut names = vec![CANDIDATE.to_string()];
+        let mut keys = Vec::new();
+        for (i, e) in by.iter().enumerate() {
+            let name = format!("{KEY_PREFIX}{i}");
+            keys.push(
+                when(col(CANDIDATE))
+                    .then(e.clone())
+                    .otherwise(lit(NULL).cast(DataType::String))
+                    .alias(name.as_str()),
+            );
+            names.push(name);
+        }
+        (lf.with_columns(keys), names)
+    }
+}
+
+/// Compares the candidate lines of `lines` (marked by [`Candidates::mark`], with `names` its
+/// result, and carrying [`SEQ`] and [`BLANK`]) field by field in line order, and returns the
+/// lines that repeat an earlier one.
+pub fn repeats(lines: LazyFrame, names: &[String]) -> Result<Repeats> {
+    let keys: Vec<Expr> = names
+        .iter()
+        .filter(|n| n.starts_with(KEY_PREFIX))
+        .map(|n| col(n.as_str()))
+        .collect();
+    if keys.is_empty() {
+        return Ok(Repeats::default());
+    }
+    let mut select = vec![col(SEQ), col(BLANK)];
+    select.extend(keys.iter().cloned());
+    let repeated = lines
+        .filter(col(CANDIDATE))
+        .select(select)
         .sort([SEQ], SortMultipleOptions::default())
-        .with_column(as_struct(by.to_vec()).is_first_distinct().alias(FIRST))
-        .filter(col(FIRST).not())
-        .select([col(SEQ), col("__blank_copy")])
+        .with_column(as_struct(keys).is_first_distinct().alias(FIRST_COPY))
+        .filter(col(FIRST_COPY).not())
+        .select([col(SEQ), col(BLANK)])
         .collect()?;
-    let seqs: Vec<IdxSize> = repeats.column(SEQ)?.idx()?.into_no_null_iter().collect();
-    let blank = repeats.column("__blank_copy")?.bool()?.sum().unwrap_or(0) as u64;
-    Ok(Repeats { rows, seqs, blank })
+    let seqs: Vec<IdxSize> = repeated.column(SEQ)?.idx()?.into_no_null_iter().collect();
+    let blank = repeated.column(BLANK)?.bool()?.sum().unwrap_or(0) as u64;
+    Ok(Repeats {
+        not_blank: seqs.len() as u64 - blank,
+        seqs,
+    })
+}
+
+impl Repeats {
+    /// A boolean expression: true for a line that is not a repeat (needs the [`SEQ`] column).
+    pub fn is_first(&self) -> Expr {
+        if self.seqs.is_empty() {
+            return lit(true);
+        }
+        seq_in(Arc::new(self.seqs.clone())).not()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines() -> LazyFrame {
+        df!(
+            "a" => [Some("x"), Some("x"), Some("y"), None, Some("x"), None, Some("")],
+            "b" => [Some("1"), Some("1"), Some("1"), Some("2"), Some("2"), Some("2"), Some("2")],
+        )
+        .unwrap()
+        .lazy()
+        .with_row_index(SEQ, None)
+        .with_column(lit(false).alias(BLANK))
+    }
+
+    fn by() -> Vec<Expr> {
+        vec![col("a"), col("b")]
+    }
+
+    fn collect(lf: LazyFrame) -> Result<DataFrame> {
+        Ok(lf.collect()?)
+    }
+
+    fn repeated(c: &Candidates) -> Vec<bool> {
+        let (marked, names) = c.mark(lines(), &by());
+        let r = repeats(marked, &names).unwrap();
+        let firsts = lines()
+            .with_column(r.is_first().alias("first"))
+            .collect()
+            .unwrap();
+        firsts
+            .column("first")
+            .unwrap()
+            .bool()
+            .unwrap()
+            .iter()
+            .map(|f| f == Some(false))
+            .collect()
+    }
+
+    #[test]
+    fn hashing_picks_the_repeats_and_their_first_copies() {
+        let c = candidates(&lines(), &by(), &collect).unwrap();
+        assert_eq!(c.rows, 7);
+        assert_eq!(c.seqs, vec![0, 1, 3, 5]);
+        assert_eq!(
+            repeated(&c),
+            vec![false, true, false, false, false, true, false]
+        );
+    }
+
+    #[test]
+    fn the_exact_comparison_decides_even_when_every_line_is_a_candidate() {
+        // As if every hash collided: only lines equal in every field are repeats; null and
+        // empty text differ.
+        let all = Candidates {
+            rows: 7,
+            seqs: (0..7).collect(),
+        };
+        assert_eq!(
+            repeated(&all),
+            vec![false, true, false, false, false, true, false]
+        );
+    }
+
+    #[test]
+    fn no_candidates_means_no_repeats() {
+        let none = Candidates {
+            rows: 7,
+            seqs: Vec::new(),
+        };
+        assert_eq!(repeated(&none), vec![false; 7]);
+    }
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::clean::dedupe;
 use crate::clean::identity::{self, KeyMaps};
 use crate::clean::rules::{
-    self, TimeWindow, BLANK, FILE, FIRST, LINE, MALFORMED, MESSAGE, RAW_JSON, RAW_PREFIX, REASON,
+    self, TimeWindow, BLANK, FILE, LINE, MALFORMED, MESSAGE, RAW_JSON, RAW_PREFIX, REASON,
     TEXT_PREFIX,
 };
 use crate::config::{Config, FileFormat, Source};
@@ -539,13 +539,17 @@ fn clean_source(
             .map(|r| r.unwrap_single())
             .map_err(source_error)
     };
-    let repeats = dedupe::find(&raw, &distinct_by, blank.clone(), &collect)?;
-    // Repeated lines are dropped before the cleaning rules run; the rest is cleaned on the
-    // streaming engine straight into a scratch file.
-    let raw = raw
-        .with_columns([repeats.is_first().alias(FIRST), blank.alias(BLANK)])
-        .filter(col(FIRST));
-    let plan = rules::clean_plan(raw, source, &config.settings, window);
+    let candidates = dedupe::candidates(&raw, &distinct_by, &collect)?;
+    let (raw, pass_through) = candidates.mark(raw, &distinct_by);
+    let mut keep = pass_through.clone();
+    keep.push(dedupe::SEQ.to_string());
+    let plan = rules::clean_plan(
+        raw.with_column(blank.alias(BLANK)),
+        source,
+        &config.settings,
+        window,
+        &keep,
+    );
     if explain {
         eprintln!(
             "custseg: plan for source \"{}\":\n{}",
@@ -555,8 +559,9 @@ fn clean_source(
     }
     let file = scratch.path(".clean.parquet");
     spill::sink(plan, &file).map_err(source_error)?;
-    let scan = spill::scan(&file)?;
-    let counts = scan
+    let all = spill::scan(&file)?;
+    let repeats = dedupe::repeats(all.clone(), &pass_through)?;
+    let counts = all
         .clone()
         .select([
             col(BLANK).sum().cast(DataType::UInt64).alias("blank"),
@@ -564,23 +569,19 @@ fn clean_source(
                 .not()
                 .sum()
                 .cast(DataType::UInt64)
-                .alias("firsts"),
-            col(BLANK)
-                .not()
-                .and(col(REASON).is_not_null())
-                .sum()
-                .cast(DataType::UInt64)
-                .alias("rejected"),
+                .alias("not_blank"),
         ])
         .collect()?;
     let count = |name: &str| -> Result<u64> { Ok(counts.column(name)?.u64()?.get(0).unwrap_or(0)) };
-    let blank_lines = count("blank")? + repeats.blank;
-    let firsts = count("firsts")?;
-    let read = repeats.rows - blank_lines;
+    let blank_lines = count("blank")?;
+    let firsts = count("not_blank")? - repeats.not_blank;
+    let read = candidates.rows - blank_lines;
     let duplicates = read - firsts;
+    // Lines that count: not blank, not a repeat of an earlier line.
+    let scan = all.filter(col(BLANK).not().and(repeats.is_first()));
     let rejects = scan
         .clone()
-        .filter(col(BLANK).not().and(col(REASON).is_not_null()))
+        .filter(col(REASON).is_not_null())
         .select([
             lit(source.name.clone()).alias("source"),
             col(FILE).alias("file"),
@@ -590,13 +591,15 @@ fn clean_source(
             col(RAW_JSON).alias("raw"),
         ])
         .collect()?;
+    let mut dropped: Vec<String> = [REASON, MESSAGE, RAW_JSON, BLANK, FILE, LINE]
+        .iter()
+        .map(|c| c.to_string())
+        .chain(keep)
+        .collect();
+    dropped.sort();
     let mut kept = scan
-        .filter(col(BLANK).not().and(col(REASON).is_null()))
-        .drop(by_name(
-            [REASON, MESSAGE, RAW_JSON, FIRST, BLANK, FILE, LINE],
-            true,
-            false,
-        ));
+        .filter(col(REASON).is_null())
+        .drop(by_name(dropped, true, false));
     let kept_columns: Vec<String> = kept
         .collect_schema()?
         .iter_names()

@@ -45,8 +45,6 @@ pub const LINE: &str = "__line";
 pub const REASON: &str = "__reason";
 /// The human message for a rejected row.
 pub const MESSAGE: &str = "__message";
-/// True on the first occurrence of a row's raw values within its source (duplicates are false).
-pub const FIRST: &str = "__first";
 /// True when every mapped field of a row is empty (a blank line): not a row at all.
 pub const BLANK: &str = "__blank";
 /// The raw values of a row as a JSON object keyed by export column name.
@@ -401,11 +399,11 @@ fn has_key() -> Expr {
 }
 
 /// The cleaning plan for one source. `lf` has the raw columns (`raw:<canonical>`), their
-/// trimmed text ([`with_text_columns`]), [`FILE`], [`LINE`], [`FIRST`], [`BLANK`] and
-/// [`MALFORMED`]; the result has the kind's canonical columns, `source`, [`FILE`], [`LINE`],
-/// [`FIRST`], [`BLANK`], [`REASON`], and on rejected rows [`MESSAGE`] and [`RAW_JSON`] (null on
-/// kept rows). The raw and helper columns are dropped at the end, so a collected result holds
-/// no copy of the raw text.
+/// trimmed text ([`with_text_columns`]), [`FILE`], [`LINE`], [`BLANK`], [`MALFORMED`] and the
+/// columns named in `pass_through`; the result has the kind's canonical columns, `source`,
+/// [`FILE`], [`LINE`], [`BLANK`], the `pass_through` columns, [`REASON`], and on rejected rows
+/// [`MESSAGE`] and [`RAW_JSON`] (null on kept rows). The raw and helper columns are dropped at
+/// the end, so a collected result holds no copy of the raw text.
 ///
 /// Steps: cheap helpers (direct number casts, timestamps candidate by candidate), the typed
 /// columns, the reason, then the raw values of rejected rows only, and from those the messages
@@ -415,9 +413,11 @@ pub fn clean_plan(
     source: &Source,
     settings: &Settings,
     window: &TimeWindow,
+    pass_through: &[String],
 ) -> LazyFrame {
     let tz = settings.timezone;
-    let mut keep = vec![col(FILE), col(LINE), col(FIRST), col(BLANK), col(MALFORMED)];
+    let mut keep = vec![col(FILE), col(LINE), col(BLANK), col(MALFORMED)];
+    keep.extend(pass_through.iter().map(|c| col(c.as_str())));
     let helper_names: Vec<String> = source
         .columns
         .keys()
