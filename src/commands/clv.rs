@@ -134,6 +134,10 @@ pub struct Args {
     /// Time zone of naive timestamps in a raw orders file (an ingest directory has its own).
     #[arg(long, value_name = "ZONE")]
     pub timezone: Option<String>,
+    /// A sources config whose [privacy] section applies (pseudonyms, masks), as in the commands
+    /// that read order lines through a config.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 fn parse_date(flag: &str, text: &str) -> Result<NaiveDate> {
@@ -235,6 +239,22 @@ fn source(args: &Args) -> Result<Source> {
 
 /// Runs `custseg clv`.
 pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
+    if let Some(config) = &args.config {
+        crate::commands::configure_privacy(Some(config), ctx)?;
+    }
+    // Nothing this command reads may be written over (-o, --save-params, --diagnostics).
+    for path in [
+        &args.config,
+        &args.input,
+        &args.from_histogram,
+        &args.from_summary,
+        &args.params,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        write::register_input(path);
+    }
     // Everything typed is checked before the data is read.
     let source = source(&args)?;
     let horizon = Horizon::parse(&args.horizon)?;

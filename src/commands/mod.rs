@@ -145,6 +145,7 @@ pub fn value_options(scoring: &ScoringArgs, prepared: &Prepared) -> Result<Value
     let scoring = match &scoring.thresholds {
         None => Scoring::Ranks { bins },
         Some(path) => {
+            crate::io::write::register_input(path);
             let text = std::fs::read_to_string(path).map_err(|e| {
                 Error::usage(format!("cannot read --thresholds {}: {e}", path.display()))
             })?;

@@ -544,6 +544,44 @@ fn an_output_over_an_input_is_refused() {
     );
 }
 
+/// `clv` reads the `[privacy]` section of `--config` like the other commands, and refuses to
+/// write over any file it reads (the orders, `--params`).
+#[test]
+fn clv_applies_the_privacy_section_and_never_writes_over_its_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain");
+    ingest(&support::testdata("ingest/tri/custseg.toml"), &plain, &[]);
+    let config = private_config(dir.path(), "pseudonymize = true");
+    let clv = |extra: &[&str], out: &str| {
+        let mut cmd = custseg();
+        cmd.args(["clv", "--quiet", "--as-of", "2025-01-01", "-o", out])
+            .arg(&plain)
+            .args(extra)
+            .env("CUSTSEG_PSEUDONYM_KEY", KEY)
+            .current_dir(dir.path());
+        cmd.assert()
+    };
+    clv(&[], "open.csv").success();
+    let open = std::fs::read_to_string(dir.path().join("open.csv")).unwrap();
+    assert!(open.contains("email:"), "{open}");
+    clv(&["--config", config.to_str().unwrap()], "private.csv").success();
+    let private = std::fs::read_to_string(dir.path().join("private.csv")).unwrap();
+    assert!(!private.contains("email:"), "{private}");
+    assert!(private.contains("\ncu_"), "{private}");
+
+    let before = std::fs::read(plain.join("orders.parquet")).unwrap();
+    clv(&[], "plain/orders.parquet")
+        .code(2)
+        .stderr(predicates::str::contains("refusing to write"));
+    assert_eq!(std::fs::read(plain.join("orders.parquet")).unwrap(), before);
+    clv(&["--save-params", "p.json"], "scores.csv").success();
+    let params = std::fs::read(dir.path().join("p.json")).unwrap();
+    clv(&["--params", "p.json"], "p.json")
+        .code(2)
+        .stderr(predicates::str::contains("refusing to write"));
+    assert_eq!(std::fs::read(dir.path().join("p.json")).unwrap(), params);
+}
+
 fn forget(dir: &Path, config: Option<&Path>, args: &[&str]) -> assert_cmd::assert::Assert {
     let mut cmd = custseg();
     cmd.arg("forget").arg("--out").arg(dir).args(args);
