@@ -7,10 +7,14 @@
 #   bench/rfm.sh 1000000                 a quicker run
 #   CSV_LINES=0 SCORE_LINES=0 bench/rfm.sh 10000000
 #   SCORE_LINES=0 bench/rfm.sh 0         only the CSV run (a size of 0 is skipped)
+#   SCORE_LINES="10000000 50000000" SCORE_BASE=old/custseg CSV_LINES=0 bench/rfm.sh 0
+#                                        `custseg score` at two sizes, against an older binary
 #
 # Environment: SEED (42), AS_OF (2025-01-01), PEER (1: also DuckDB; 0: skip),
 # CUSTSEG (the binary; /work/target-release/release/custseg, else target/release/custseg),
-# SCORE_LINES (10000000; 0 skips `custseg score`), CSV_LINES (10000000; 0 skips the CSV run),
+# SCORE_LINES (10000000; sizes for `custseg score`, separated by spaces or commas; 0 skips it),
+# SCORE_BASE (a second custseg binary: its `score` is timed too and the two tables must be equal,
+# checked with same_table.py), CSV_LINES (10000000; 0 skips the CSV run),
 # THREADS (2, DuckDB's), DUCKDB_MEMORY (8GB, DuckDB's memory_limit), RSS_CAP_MIB (16384: a
 # timed command whose resident memory passes it is killed and reported as such).
 # Data is cached in bench/data/ingested-LINES-sSEED-gVERSION/ (gen_ingested.py) and, for the
@@ -21,13 +25,16 @@
 set -uo pipefail
 
 if [ $# -eq 0 ]; then set -- 10000000 100000000; fi
-for n in "$@" "${SCORE_LINES:-0}" "${CSV_LINES:-0}" "${RSS_CAP_MIB:-0}"; do
+score_sizes=${SCORE_LINES-10000000}
+score_sizes=${score_sizes//,/ }
+# shellcheck disable=SC2086 # the list of score sizes is split on purpose
+for n in "$@" ${score_sizes:-0} "${CSV_LINES:-0}" "${RSS_CAP_MIB:-0}"; do
     case $n in ''|*[!0-9]*) echo "rfm.sh: error: sizes must be numbers, got \"$n\"" >&2; exit 2;; esac
 done
 seed=${SEED:-42}
 as_of=${AS_OF:-2025-01-01}
 peer=${PEER:-1}
-score_lines=${SCORE_LINES:-10000000}
+score_base=${SCORE_BASE:-}
 csv_lines=${CSV_LINES:-10000000}
 threads=${THREADS:-2}
 duckdb_memory=${DUCKDB_MEMORY:-8GB}
@@ -171,13 +178,34 @@ for lines in "$@"; do
     fi
 done
 
-if [ "$score_lines" -gt 0 ]; then
-    dir=$(ingested "$score_lines") || failed=1
+if [ -n "$score_base" ] && [ ! -x "$score_base" ]; then
+    say "error: SCORE_BASE=$score_base is not an executable"; exit 2
 fi
-if [ "$score_lines" -gt 0 ] && [ -f "$dir/summary.json" ]; then
+# shellcheck disable=SC2086 # split on purpose, as above
+for score_lines in $score_sizes; do
+    [ "$score_lines" -gt 0 ] || continue
+    dir=$(ingested "$score_lines") || { failed=1; continue; }
     timed custseg score "$score_lines" "custseg-score-$score_lines" \
         "$bin" score "$dir" --as-of "$as_of" -o "$runs/custseg-score-$score_lines.parquet" --quiet
-fi
+    ours=$?
+    [ -n "$score_base" ] || continue
+    timed base score "$score_lines" "base-score-$score_lines" \
+        "$score_base" score "$dir" --as-of "$as_of" -o "$runs/base-score-$score_lines.parquet" \
+        --quiet
+    theirs=$?
+    if [ "$ours" -eq 0 ] && [ "$theirs" -eq 0 ]; then
+        name="score-vs-base-$score_lines"
+        if "$py" "$here/same_table.py" "$runs/custseg-score-$score_lines.parquet" \
+            "$runs/base-score-$score_lines.parquet" > "$runs/$name.verify" 2>&1; then
+            echo "PASS  $name, $score_lines lines" >> "$results.checks"
+        else
+            failed=1
+            echo "FAIL  $name, $score_lines lines (details: ${runs#"$root"/}/$name.verify)" \
+                >> "$results.checks"
+        fi
+        cat "$runs/$name.verify" >&2
+    fi
+done
 
 if [ "$csv_lines" -gt 0 ]; then
     gen=$(cksum < "$here/gen_orders.py" | cut -c1-8)

@@ -10,8 +10,9 @@ use crate::error::{Error, Result};
 use crate::io::input::{self, Dataset};
 use crate::io::write::OutputFormat;
 use crate::metrics::rfm::{default_segments, Scoring, SegmentRule, Thresholds};
-use crate::metrics::score::ValueOptions;
-use crate::metrics::Period;
+use crate::metrics::score::{self as value, CustomerBuckets, ValueOptions};
+use crate::metrics::{DayRule, Period};
+use polars::prelude::{Engine, LazyFrame};
 
 pub mod analyze;
 pub mod clv;
@@ -302,6 +303,67 @@ pub fn collect(
         eprintln!("custseg: plan for {what}:\n{}", plan.explain(true)?);
     }
     Ok(plan.collect()?)
+}
+
+/// Environment variable: order lines per bucket of the value table (`score`, `run`, reports);
+/// 0 builds it as one plan over all lines. For tests and measurements; not a documented knob.
+pub const BUCKET_LINES_VAR: &str = "CUSTSEG_SCORE_BUCKET_LINES";
+
+/// The buckets of customers the value table is built in ([`value::bucket_values`]):
+/// counts the lines per customer first (one column, on the streaming engine). None when the
+/// table is to be one plan (see [`CustomerBuckets::cut`], [`BUCKET_LINES_VAR`]).
+pub fn customer_buckets(orders: &LazyFrame) -> Result<Option<CustomerBuckets>> {
+    let max_lines = match std::env::var(BUCKET_LINES_VAR) {
+        Ok(text) => text.trim().parse::<u64>().map_err(|_| {
+            Error::usage(format!(
+                "{BUCKET_LINES_VAR}=\"{text}\" is not a number of lines"
+            ))
+        })?,
+        Err(_) => value::BUCKET_LINES,
+    };
+    if max_lines == 0 {
+        return Ok(None);
+    }
+    let counts = value::lines_per_customer(orders.clone())
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single();
+    CustomerBuckets::cut(counts, max_lines)
+}
+
+/// The value table plan of `data`: with `buckets`, the per-customer part is collected bucket by
+/// bucket here ([`value::bucket_values`]) and the plan reads the collected tables; else one plan.
+/// `explain` prints the plan of each bucket.
+pub fn value_table_plan(
+    data: &Dataset,
+    options: &ValueOptions,
+    days: DayRule,
+    buckets: Option<&CustomerBuckets>,
+    explain: bool,
+) -> Result<LazyFrame> {
+    let (orders, customers, events) = (
+        data.orders.clone(),
+        data.customers.clone(),
+        data.events.clone(),
+    );
+    let Some(buckets) = buckets else {
+        return Ok(value::value_table_by(
+            orders, customers, events, options, days,
+        ));
+    };
+    let mut parts = Vec::with_capacity(buckets.len());
+    for bucket in 0..buckets.len() {
+        let plan = value::bucket_values(orders.clone(), options, days, buckets, bucket);
+        if explain {
+            eprintln!(
+                "custseg: plan for the value table, bucket {} of {}:\n{}",
+                bucket + 1,
+                buckets.len(),
+                plan.explain(true)?
+            );
+        }
+        parts.push(plan.collect()?);
+    }
+    value::value_table_of_buckets(parts, customers, events, options, buckets)
 }
 
 /// Writes the command's one data table to stdout or `-o`, in the resolved format.

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::io::input;
 use crate::io::write::Destination;
 use crate::metrics::rfm::{FREQUENCY, MONETARY, RECENCY_DAYS};
-use crate::metrics::score;
+use crate::metrics::DayRule;
 use crate::report::render;
 use crate::report::vip::{self, RankBy, VipOptions};
 use crate::report::{migration, segments, Report};
@@ -179,13 +179,14 @@ pub fn value_table_at(
 ) -> Result<LazyFrame> {
     let mut options = commands::value_options(scoring, prepared)?;
     options.period.as_of = as_of;
-    let d = &prepared.data;
-    Ok(score::value_table(
-        d.orders.clone(),
-        d.customers.clone(),
-        d.events.clone(),
+    let buckets = commands::customer_buckets(&prepared.data.orders)?;
+    commands::value_table_plan(
+        &prepared.data,
         &options,
-    ))
+        DayRule::Zone,
+        buckets.as_ref(),
+        false,
+    )
 }
 
 fn run_segments(args: SegmentsArgs, ctx: &Ctx) -> Result<Status> {

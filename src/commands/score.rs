@@ -11,7 +11,7 @@ use polars::prelude::DataFrame;
 use crate::commands::{self, Ctx, InputArgs, ScoringArgs, Status};
 use crate::error::Result;
 use crate::metrics::tiers;
-use crate::metrics::{rfm, score, DayRule, LocalDays};
+use crate::metrics::{rfm, DayRule, LocalDays};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -45,18 +45,12 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
         None => LocalDays::guess(&data.orders, &options.period)?,
         Some(_) => LocalDays::zone(),
     };
-    let plan = |rule| {
-        score::value_table_by(
-            data.orders.clone(),
-            data.customers.clone(),
-            data.events.clone(),
-            &options,
-            rule,
-        )
-    };
-    let mut df = commands::collect(plan(days.rule), ctx, "score")?;
+    let buckets = commands::customer_buckets(&data.orders)?;
+    let plan =
+        |rule| commands::value_table_plan(&data, &options, rule, buckets.as_ref(), ctx.explain);
+    let mut df = commands::collect(plan(days.rule)?, ctx, "score")?;
     if !days.confirmed(rfm::earliest_purchase(&df)?, &options.period) {
-        df = commands::collect(plan(DayRule::Zone), ctx, "score")?;
+        df = commands::collect(plan(DayRule::Zone)?, ctx, "score")?;
     }
     commands::emit(&mut df, ctx)?;
     if !ctx.quiet {

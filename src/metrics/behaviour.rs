@@ -120,6 +120,27 @@ pub fn behaviour_by(
     options: &BehaviourOptions,
     days: DayRule,
 ) -> LazyFrame {
+    let out = with_people(
+        habits_by(orders, period, options, days),
+        customers,
+        events,
+        period,
+    );
+    let mut cols = vec![key()];
+    cols.extend(BEHAVIOUR_COLUMNS.iter().map(|c| col(*c)));
+    out.select(cols)
+}
+
+/// The columns of [`BEHAVIOUR_COLUMNS`] that come from a customer's own order lines (channel to
+/// brand_loyal), one row per customer with a purchase line in `period`. Each row depends on that
+/// customer's lines only, so the table can be built over any split of the customers and
+/// concatenated.
+pub fn habits_by(
+    orders: LazyFrame,
+    period: &Period,
+    options: &BehaviourOptions,
+    days: DayRule,
+) -> LazyFrame {
     let lines = lines_in_period_by(orders, period, days);
     let purchases = lines.clone().filter(col(schema::IS_RETURN).not());
     let base = purchases
@@ -202,9 +223,14 @@ pub fn behaviour_by(
     let brands = purchases
         .filter(col(schema::BRAND).is_not_null())
         .group_by([key(), col(schema::BRAND)])
-        .agg([crate::metrics::money_sum(col(schema::AMOUNT)).alias("__spend")])
+        .agg([crate::metrics::micro_sum(col(schema::AMOUNT)).alias("__spend")])
         .group_by([key()])
-        .agg([(col("__spend").max() / col("__spend").sum()).alias(TOP_BRAND_SHARE)])
+        // Spend in integer micro-units, so the total does not depend on the order in which the
+        // brands are added and a share on a rounding boundary (712.32 / 2150.40 = 0.33125)
+        // always rounds the same way.
+        .agg([(col("__spend").max().cast(DataType::Float64)
+            / col("__spend").sum().cast(DataType::Float64))
+        .alias(TOP_BRAND_SHARE)])
         .with_columns([
             col(TOP_BRAND_SHARE).round(4, RoundMode::HalfAwayFromZero),
             col(TOP_BRAND_SHARE)
@@ -216,10 +242,20 @@ pub fn behaviour_by(
     out = left_join(out, moments);
     out = left_join(out, gaps);
     out = left_join(out, discounts);
-    out = left_join(out, brands);
-    out = match events {
+    left_join(out, brands)
+}
+
+/// Adds `last_interaction` (from `events`) and `gender`, `city`, `age_band` (from `customers`) to
+/// a per-customer table; nulls where a table is missing or has no row for the customer.
+pub fn with_people(
+    table: LazyFrame,
+    customers: Option<LazyFrame>,
+    events: Option<LazyFrame>,
+    period: &Period,
+) -> LazyFrame {
+    let mut out = match events {
         Some(ev) => left_join(
-            out,
+            table,
             ev.filter(
                 col(schema::OCCURRED_AT)
                     .dt()
@@ -234,7 +270,7 @@ pub fn behaviour_by(
                 .max()
                 .alias(LAST_INTERACTION)]),
         ),
-        None => out.with_column(lit(NULL).cast(DataType::Date).alias(LAST_INTERACTION)),
+        None => table.with_column(lit(NULL).cast(DataType::Date).alias(LAST_INTERACTION)),
     };
     out = match customers {
         Some(c) => {
@@ -289,7 +325,5 @@ pub fn behaviour_by(
             lit(NULL).cast(DataType::String).alias(AGE_BAND),
         ]),
     };
-    let mut cols = vec![key()];
-    cols.extend(BEHAVIOUR_COLUMNS.iter().map(|c| col(*c)));
-    out.select(cols)
+    out
 }

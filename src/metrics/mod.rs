@@ -215,12 +215,16 @@ pub fn money(e: Expr) -> Expr {
 /// sum, the result does not depend on the order in which rows or partial sums are added (threads,
 /// the streaming engine), so equal totals tie exactly and every run gives the same bytes.
 pub fn money_sum(amounts: Expr) -> Expr {
+    micro_sum(amounts).cast(DataType::Float64) / lit(1e6)
+}
+
+/// The exact sum of [`money_sum`] in whole micro-units (Int64), for ratios of sums that must not
+/// depend on the order of addition either.
+pub fn micro_sum(amounts: Expr) -> Expr {
     (amounts * lit(1e6))
         .round(0, RoundMode::HalfAwayFromZero)
         .cast(DataType::Int64)
         .sum()
-        .cast(DataType::Float64)
-        / lit(1e6)
 }
 
 /// Days since the same customer's previous row, on a frame sorted by (customer_id, [`DAY`]);

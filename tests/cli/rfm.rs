@@ -457,3 +457,98 @@ fn score_writes_the_full_table_with_tiers_holding_their_shares() {
         "high tier size {high}"
     );
 }
+
+/// `custseg score` with `CUSTSEG_SCORE_BUCKET_LINES` set (0: one plan; else lines per bucket),
+/// plus `--explain` so the plan of every bucket is on stderr. Returns (stdout, stderr).
+fn score_in_buckets(args: &[&str], bucket_lines: Option<&str>) -> (String, String) {
+    let mut cmd = custseg();
+    cmd.args(args)
+        .args(["--format", "csv", "--quiet", "--explain"]);
+    match bucket_lines {
+        Some(n) => cmd.env("CUSTSEG_SCORE_BUCKET_LINES", n),
+        None => cmd.env_remove("CUSTSEG_SCORE_BUCKET_LINES"),
+    };
+    let out = cmd.assert().success().get_output().clone();
+    (
+        String::from_utf8(out.stdout).expect("utf-8"),
+        String::from_utf8(out.stderr).expect("utf-8"),
+    )
+}
+
+/// Buckets found in `--explain` output ("bucket 3 of 40" → 40; 0 for one plan).
+fn buckets_in(stderr: &str) -> usize {
+    stderr
+        .lines()
+        .filter_map(|l| l.split(", bucket 1 of ").nth(1))
+        .filter_map(|rest| rest.trim_end_matches(':').parse().ok())
+        .next()
+        .unwrap_or(0)
+}
+
+#[test]
+fn score_in_buckets_of_customers_equals_score_in_one_plan() {
+    // The shop example: customers and events tables too (tiers, last_interaction, age_band).
+    let out = tempfile::tempdir().unwrap();
+    let shop = support::root().join("examples/shop");
+    custseg()
+        .args(["ingest", "--quiet", "--as-of", "2025-01-01", "--config"])
+        .arg(shop.join("custseg.toml"))
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success();
+    let dir = out.path().to_str().unwrap();
+    // A raw orders file whose lines are not grouped by customer (each bucket's range filter
+    // must find a customer's lines wherever they are), with ties in amounts and days.
+    let mut csv = String::from("customer_id,order_id,ordered_at,channel,category,amount\n");
+    for line in 0..600u32 {
+        let customer = (line * 37) % 53;
+        writeln!(
+            csv,
+            "c{customer:03},o{},2024-{:02}-{:02} {:02}:00:00,{},{},{}.{:02}",
+            line / 2,
+            1 + line % 12,
+            1 + (line * 7) % 28,
+            line % 24,
+            ["app", "store", "web"][(line % 3) as usize],
+            ["shoes", "bags"][(line % 2) as usize],
+            10 + (line * 13) % 90,
+            (line * 29) % 100
+        )
+        .unwrap();
+    }
+    let raw = out.path().join("unsorted.csv");
+    std::fs::write(&raw, csv).unwrap();
+    let raw = raw.to_str().unwrap();
+
+    for args in [
+        vec!["score", dir, "--as-of", "2025-01-01"],
+        vec!["score", dir, "--as-of", "2024-10-01", "--window", "120d"],
+        vec![
+            "score",
+            raw,
+            "--as-of",
+            "2024-12-31",
+            "--timezone",
+            "Asia/Shanghai",
+        ],
+    ] {
+        let (one_plan, stderr) = score_in_buckets(&args, Some("0"));
+        assert_eq!(buckets_in(&stderr), 0, "{args:?}: one plan");
+        assert!(one_plan.lines().count() > 40, "{args:?}: {one_plan}");
+        for lines in ["1", "7", "40", "100000"] {
+            let (bucketed, stderr) = score_in_buckets(&args, Some(lines));
+            let n = buckets_in(&stderr);
+            assert!(n >= 1, "{args:?}: {lines} lines per bucket: no buckets");
+            if lines != "100000" {
+                assert!(n > 3, "{args:?}: {lines} lines per bucket gave {n} buckets");
+            }
+            assert!(
+                bucketed == one_plan,
+                "{args:?}: {lines} lines per bucket ({n} buckets) differs from one plan"
+            );
+        }
+        let (default, _) = score_in_buckets(&args, None);
+        assert!(default == one_plan, "{args:?}: default buckets");
+    }
+}
