@@ -87,7 +87,7 @@ pub struct ScopeArgs {
 /// rows of the customers in scope.
 pub struct Scope {
     /// Order lines of the customers in scope on local days in the value table's period, with
-    /// [`crate::metrics::DAY`]; in memory.
+    /// [`crate::metrics::DAY`]: a plan over the input, read again by each section.
     pub lines: LazyFrame,
     /// Value-table rows of the customers in scope (in memory), when requested or restricted.
     pub table: Option<LazyFrame>,
@@ -95,6 +95,8 @@ pub struct Scope {
     pub as_of: NaiveDate,
     /// Who is looked at ("all customers", "segment Champions").
     pub who: String,
+    /// Keeps the scratch file that `lines` reads (a raw input file is cleaned into one).
+    pub scratch: Option<std::sync::Arc<crate::io::read::Scratch>>,
 }
 
 impl Scope {
@@ -168,20 +170,36 @@ pub fn scope_prepared(
         orders = filter::restrict(orders, table, segment, predicate)?;
         table_in_scope = Some(selected.lazy());
     }
+    // The lines stay a plan (a scan of orders.parquet, filtered): each section reads only the
+    // columns it needs, so no section holds every column of every line.
     let lines = filter::period_lines(orders, &options.period);
-    let lines = commands::collect(lines, ctx, "order lines")?;
+    let count = commands::collect(
+        lines
+            .clone()
+            .select([polars::prelude::len().alias("__lines")]),
+        ctx,
+        "order lines",
+    )?;
+    let n_lines = count
+        .column("__lines")?
+        .as_materialized_series()
+        .cast(&polars::prelude::DataType::UInt64)?
+        .u64()?
+        .get(0)
+        .unwrap_or(0);
     let who = filter::describe(segment, predicate);
-    if lines.height() == 0 && !ctx.quiet {
+    if n_lines == 0 && !ctx.quiet {
         eprintln!(
             "custseg: warning: no order lines for {who} on or before {}",
             prepared.as_of
         );
     }
     Ok(Scope {
-        lines: lines.lazy(),
+        lines,
         table: table_in_scope,
         as_of: prepared.as_of,
         who,
+        scratch: d.scratch.clone(),
     })
 }
 
