@@ -337,15 +337,8 @@ fn rfm_matches_a_straightforward_computation_on_generated_lines() {
 
 #[test]
 fn shop_rfm_agrees_with_the_generators_truth_and_lifecycle_finds_the_prospects() {
-    let out = tempfile::tempdir().unwrap();
+    let out = support::ingest_shop();
     let shop = support::root().join("examples/shop");
-    custseg()
-        .args(["ingest", "--quiet", "--as-of", "2025-01-01", "--config"])
-        .arg(shop.join("custseg.toml"))
-        .arg("--out")
-        .arg(out.path())
-        .assert()
-        .success();
     let dir = out.path().to_str().unwrap();
     let truth: Value =
         serde_json::from_str(&std::fs::read_to_string(shop.join("expected.json")).unwrap())
@@ -421,15 +414,7 @@ fn shop_rfm_agrees_with_the_generators_truth_and_lifecycle_finds_the_prospects()
 
 #[test]
 fn score_writes_the_full_table_with_tiers_holding_their_shares() {
-    let out = tempfile::tempdir().unwrap();
-    let shop = support::root().join("examples/shop");
-    custseg()
-        .args(["ingest", "--quiet", "--as-of", "2025-01-01", "--config"])
-        .arg(shop.join("custseg.toml"))
-        .arg("--out")
-        .arg(out.path())
-        .assert()
-        .success();
+    let out = support::ingest_shop();
     let table = out.path().join("customers_value.parquet");
     custseg()
         .args(["score", out.path().to_str().unwrap(), "--quiet", "-o"])
@@ -488,15 +473,7 @@ fn buckets_in(stderr: &str) -> usize {
 #[test]
 fn score_in_buckets_of_customers_equals_score_in_one_plan() {
     // The shop example: customers and events tables too (tiers, last_interaction, age_band).
-    let out = tempfile::tempdir().unwrap();
-    let shop = support::root().join("examples/shop");
-    custseg()
-        .args(["ingest", "--quiet", "--as-of", "2025-01-01", "--config"])
-        .arg(shop.join("custseg.toml"))
-        .arg("--out")
-        .arg(out.path())
-        .assert()
-        .success();
+    let out = support::ingest_shop();
     let dir = out.path().to_str().unwrap();
     // A raw orders file whose lines are not grouped by customer (each bucket's range filter
     // must find a customer's lines wherever they are), with ties in amounts and days.

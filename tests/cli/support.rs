@@ -20,6 +20,19 @@ pub fn custseg() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("custseg").expect("custseg binary is built")
 }
 
+/// `custseg ingest` of the shop example (as of 2025-01-01) into a new temporary folder.
+pub fn ingest_shop() -> tempfile::TempDir {
+    let out = tempfile::tempdir().expect("temp dir");
+    custseg()
+        .args(["ingest", "--quiet", "--as-of", "2025-01-01", "--config"])
+        .arg(root().join("examples/shop/custseg.toml"))
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success();
+    out
+}
+
 /// Reads a parquet file written by custseg.
 pub fn read_parquet(path: &Path) -> DataFrame {
     let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
