@@ -7,6 +7,14 @@ use custseg::commands::{self, AsOf, Ctx, Status};
 use custseg::Error;
 
 fn main() {
+    // Interrupted (Ctrl-C, or SIGTERM from a cron timeout): remove scratch and staging folders,
+    // exit 130 like a shell. Outputs are never half-written (temp file + rename), so nothing
+    // else needs undoing.
+    let _ = ctrlc::set_handler(|| {
+        custseg::io::cleanup::remove_all();
+        eprintln!("custseg: interrupted");
+        std::process::exit(130);
+    });
     let cli = Cli::parse();
     let code = match context(&cli).and_then(|ctx| dispatch(cli.command, &ctx)) {
         Ok(Status::Success) => 0,

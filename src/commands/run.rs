@@ -107,6 +107,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
         .prefix(".custseg-run-")
         .tempdir_in(&out_dir)
         .map_err(|e| io_error("create a staging folder in", &out_dir, e))?;
+    crate::io::cleanup::on_interrupt(stage.path());
     let progress = Progress::new(!ctx.quiet);
     let quiet_ctx = Ctx {
         quiet: true,

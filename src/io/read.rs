@@ -21,6 +21,13 @@ pub struct Scratch {
     next: usize,
 }
 
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        // The folder itself goes with `dir` (TempDir's own drop, right after this).
+        crate::io::cleanup::forget(self.dir.path());
+    }
+}
+
 impl Scratch {
     /// A new scratch directory under the system temp dir.
     pub fn new() -> Result<Self> {
@@ -28,6 +35,7 @@ impl Scratch {
             .prefix("custseg-")
             .tempdir()
             .map_err(|e| Error::runtime(format!("cannot create a temporary directory: {e}")))?;
+        crate::io::cleanup::on_interrupt(dir.path());
         Ok(Self { dir, next: 0 })
     }
 

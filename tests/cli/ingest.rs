@@ -449,3 +449,49 @@ fn a_ten_megabyte_field_is_rejected_with_a_short_message_and_kept_raw() {
     assert!(message.contains('…'), "{message}");
     assert!(rows[0][5].contains(&field), "raw value cut");
 }
+
+/// Interrupted (SIGTERM from a cron timeout, or Ctrl-C), custseg removes its scratch folder
+/// and exits 130. The ingest here waits on standard input, which the test never closes.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_ingest_removes_its_scratch_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("custseg"))
+        .args(["ingest", "-", "--quiet", "--out"])
+        .arg(out.path().join("x"))
+        .env("TMPDIR", tmp.path())
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    std::io::Write::write_all(&mut stdin, b"customer_id,ordered_at,amount\n").unwrap();
+    let scratch = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(tmp.path())
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("custseg-")
+            })
+            .collect()
+    };
+    let started = std::time::Instant::now();
+    while scratch().is_empty() && started.elapsed() < std::time::Duration::from_secs(20) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(scratch().len(), 1, "no scratch folder appeared");
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let output = child.wait_with_output().unwrap();
+    drop(stdin);
+    assert_eq!(output.status.code(), Some(130), "{output:?}");
+    assert!(scratch().is_empty(), "left behind: {:?}", scratch());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("custseg: interrupted"));
+}
