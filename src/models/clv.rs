@@ -1,5 +1,6 @@
 //! Probabilistic CLV from order lines: the customer summary (see [`crate::models::prep`]),
-//! collected once and collapsed into unique weighted (x, t_x, T) rows; a purchase-count model
+//! collected bucket by bucket of customers (one bucket's lines in memory at a time) and
+//! collapsed into unique weighted (x, t_x, T) rows; a purchase-count model
 //! (BG/NBD, MBG/NBD or Pareto/NBD) and the Gamma-Gamma spend model fitted by maximum
 //! likelihood, or read from a params file; and per-customer predictions. The model math is the
 //! `btyd` crate's; conventions (time units, months, discounting, fallbacks) are documented here
