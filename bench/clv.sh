@@ -20,6 +20,16 @@
 # parquet; each model is then timed on the ingested directory (the weekly-job path) and BG/NBD
 # also on the raw CSV (cleaning included). Figures come from /usr/bin/time -v: wall clock and
 # maximum resident set size of the whole process.
+#
+# Order lines at scale: CLV_LINES (sizes separated by spaces or commas, e.g.
+# "10000000,50000000"; default none) times `custseg clv DIR --as-of AS_OF` (2025-01-01) on the
+# bench's generated ingest directories (DATA/ingested-LINES-sSEED-gVERSION, from
+# bench/gen_ingested.py, generated when missing; DATA defaults to bench/data), printing wall
+# time, CPU time (user + sys) and peak memory; with CLV_BASE=binary that binary's run too, and
+# the two tables must be equal (bench/same_table.py) and the params files identical. A run whose
+# resident memory passes RSS_CAP_MIB (16384) is killed. CUSTOMERS=0 skips the simulated part:
+#
+#   CLV_LINES=10000000,50000000 CLV_BASE=old/custseg bench/clv.sh target/release/custseg 0
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,6 +46,65 @@ command -v jq >/dev/null || { echo "bench/clv.sh: needs jq" >&2; exit 2; }
 mkdir -p "$work"
 echo "custseg: $custseg"
 echo "work:    $work"
+
+# timed NAME CMD...: runs CMD under /usr/bin/time -v, killed past RSS_CAP_MIB; prints one row
+# (wall s, CPU s, peak MiB, how it ended). Returns CMD's status.
+timed() {
+    local name=$1 timer child="" kib status capped=""
+    shift
+    /usr/bin/time -v -o "$work/$name.time" "$@" 2>"$work/$name.stderr" &
+    timer=$!
+    while kill -0 "$timer" 2>/dev/null; do
+        [ -n "$child" ] || child=$(pgrep -P "$timer" | head -n 1 || true)
+        kib=""
+        [ -z "$child" ] || kib=$(awk '/^VmRSS:/ { print $2 }' "/proc/$child/status" 2>/dev/null || true)
+        if [ -n "$kib" ] && [ "$kib" -gt $((${RSS_CAP_MIB:-16384} * 1024)) ]; then
+            capped=", killed at RSS_CAP_MIB"
+            kill "$child" 2>/dev/null || true
+        fi
+        sleep 0.5
+    done
+    status=0
+    wait "$timer" || status=$?
+    awk -F': ' -v name="$name" -v capped="$capped" -v status="$status" '
+        /Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; wall = s }
+        /User time|System time/ { cpu += $2 }
+        /Maximum resident set size/ { rss = $2 / 1024 }
+        END { printf "%-26s %8.2f %8.2f %10.0f   %s%s\n", name, wall, cpu, rss, (status == 0 ? "ok" : "exit " status), capped }
+    ' "$work/$name.time"
+    return "$status"
+}
+
+if [ -n "${CLV_LINES:-}" ]; then
+    data=${DATA:-$here/bench/data}
+    as_of=${AS_OF:-2025-01-01}
+    base=${CLV_BASE:-}
+    [ -z "$base" ] || [ -x "$base" ] || { echo "bench/clv.sh: CLV_BASE=$base is not an executable" >&2; exit 2; }
+    gen=$(cksum <"$here/bench/gen_ingested.py" | cut -c1-8)
+    printf '\n%-26s %8s %8s %10s\n' "clv DIR --as-of $as_of" "wall s" "CPU s" "peak MiB"
+    for lines in ${CLV_LINES//,/ }; do
+        dir=$data/ingested-$lines-s$seed-g$gen
+        if [ ! -f "$dir/summary.json" ]; then
+            python3 "$here/bench/gen_ingested.py" --lines "$lines" --out "$dir" --seed "$seed" >&2
+        fi
+        ok=1
+        timed "clv-$lines" "$custseg" clv "$dir" --as-of "$as_of" --quiet \
+            --save-params "$work/clv-$lines.json" -o "$work/clv-$lines.parquet" || ok=0
+        [ -n "$base" ] || continue
+        timed "clv-$lines-base" "$base" clv "$dir" --as-of "$as_of" --quiet \
+            --save-params "$work/clv-$lines-base.json" -o "$work/clv-$lines-base.parquet" || ok=0
+        if [ "$ok" = 1 ]; then
+            python3 "$here/bench/same_table.py" "$work/clv-$lines.parquet" "$work/clv-$lines-base.parquet" || true
+            if cmp -s "$work/clv-$lines.json" "$work/clv-$lines-base.json"; then
+                echo "PASS params files identical"
+            else
+                echo "FAIL params files differ"
+            fi
+        fi
+    done
+fi
+[ "$customers" -gt 0 ] || exit 0
+
 echo "data:    $customers customers, seed $seed"
 
 orders=$work/orders.csv

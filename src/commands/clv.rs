@@ -16,6 +16,7 @@ use crate::commands::{AsOf, Ctx, Status};
 use crate::error::{io_error, Error, Result};
 use crate::io::input;
 use crate::io::write::{self, format_float, Destination};
+use crate::metrics::score::CustomerBuckets;
 use crate::models::clv::{self as model, ClvOptions, ClvRun, Horizon};
 use crate::models::diagnostics::{self, Diagnostics};
 use crate::models::interchange;
@@ -359,15 +360,40 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<Status> {
         threads: 0,
     };
     options.validate()?;
+    progress.stage("counting lines per customer");
+    let buckets = model::customer_buckets(&data.orders)?;
     if ctx.explain {
-        let plan = prep::customer_summary(data.orders.clone(), &options.prep);
+        explain_summary(&data.orders, &options.prep, buckets.as_ref())?;
+    }
+    let result = model::run_in_buckets(data.orders, &options, buckets.as_ref(), &progress)?;
+    finish(result, &options, data.rejected, &args, ctx, &progress)
+}
+
+/// Prints the plan of the customer summary to stderr: of each bucket of `buckets`, else the one
+/// plan.
+fn explain_summary(
+    orders: &polars::prelude::LazyFrame,
+    options: &PrepOptions,
+    buckets: Option<&CustomerBuckets>,
+) -> Result<()> {
+    let Some(buckets) = buckets.filter(|b| !b.is_empty()) else {
+        let plan = prep::customer_summary(orders.clone(), options);
         eprintln!(
             "custseg: plan for the customer summary:\n{}",
             plan.explain(true)?
         );
+        return Ok(());
+    };
+    for bucket in 0..buckets.len() {
+        let plan = prep::bucket_summary(orders.clone(), options, buckets, bucket);
+        eprintln!(
+            "custseg: plan for the customer summary, bucket {} of {}:\n{}",
+            bucket + 1,
+            buckets.len(),
+            plan.explain(true)?
+        );
     }
-    let result = model::run(data.orders, &options, &progress)?;
-    finish(result, &options, data.rejected, &args, ctx, &progress)
+    Ok(())
 }
 
 /// The calibration end of a run on a histogram or summary: --calibration-end, else --as-of,

@@ -12,7 +12,7 @@ use crate::io::write::OutputFormat;
 use crate::metrics::rfm::{default_segments, Scoring, SegmentRule, Thresholds};
 use crate::metrics::score::{self as value, CustomerBuckets, ValueOptions};
 use crate::metrics::{DayRule, Period};
-use polars::prelude::{Engine, LazyFrame};
+use polars::prelude::LazyFrame;
 
 pub mod analyze;
 pub mod clv;
@@ -309,25 +309,10 @@ pub fn collect(
 /// 0 builds it as one plan over all lines. For tests and measurements; not a documented knob.
 pub const BUCKET_LINES_VAR: &str = "CUSTSEG_SCORE_BUCKET_LINES";
 
-/// The buckets of customers the value table is built in ([`value::bucket_values`]):
-/// counts the lines per customer first (one column, on the streaming engine). None when the
-/// table is to be one plan (see [`CustomerBuckets::cut`], [`BUCKET_LINES_VAR`]).
+/// The buckets of customers the value table is built in ([`value::bucket_values`]), sized by
+/// [`BUCKET_LINES_VAR`] (see [`crate::metrics::customer_buckets`]).
 pub fn customer_buckets(orders: &LazyFrame) -> Result<Option<CustomerBuckets>> {
-    let max_lines = match std::env::var(BUCKET_LINES_VAR) {
-        Ok(text) => text.trim().parse::<u64>().map_err(|_| {
-            Error::usage(format!(
-                "{BUCKET_LINES_VAR}=\"{text}\" is not a number of lines"
-            ))
-        })?,
-        Err(_) => value::BUCKET_LINES,
-    };
-    if max_lines == 0 {
-        return Ok(None);
-    }
-    let counts = value::lines_per_customer(orders.clone())
-        .collect_with_engine(Engine::Streaming)?
-        .unwrap_single();
-    CustomerBuckets::cut(counts, max_lines)
+    crate::metrics::customer_buckets(orders, BUCKET_LINES_VAR)
 }
 
 /// The value table plan of `data`: with `buckets`, the per-customer part is collected bucket by

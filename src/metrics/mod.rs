@@ -249,3 +249,31 @@ pub fn latest_order_date(orders: LazyFrame) -> crate::error::Result<Option<chron
     let day = df.column("d")?.i32()?.get(0);
     Ok(day.map(date_of_day))
 }
+
+/// Customers cut into buckets of about `max_lines` order lines ([`score::CustomerBuckets`]),
+/// for plans that depend on one customer's lines at a time and are collected bucket by bucket:
+/// counts the lines per customer first (one column, on the streaming engine). `max_lines` is
+/// the environment variable `var` when set (0: None, build one plan over all lines; for tests
+/// and measurements, not a documented knob), else [`score::BUCKET_LINES`]. None also when a
+/// customer_id is null (see [`score::CustomerBuckets::cut`]). Collects.
+///
+/// # Errors
+/// A usage error when `var` is not a number; engine errors.
+pub fn customer_buckets(
+    orders: &LazyFrame,
+    var: &str,
+) -> crate::error::Result<Option<score::CustomerBuckets>> {
+    let max_lines = match std::env::var(var) {
+        Ok(text) => text.trim().parse::<u64>().map_err(|_| {
+            crate::error::Error::usage(format!("{var}=\"{text}\" is not a number of lines"))
+        })?,
+        Err(_) => score::BUCKET_LINES,
+    };
+    if max_lines == 0 {
+        return Ok(None);
+    }
+    let counts = score::lines_per_customer(orders.clone())
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single();
+    score::CustomerBuckets::cut(counts, max_lines)
+}

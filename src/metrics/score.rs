@@ -71,10 +71,7 @@ pub fn bucket_values(
     buckets: &CustomerBuckets,
     bucket: usize,
 ) -> LazyFrame {
-    match buckets.ranges.get(bucket) {
-        Some(range) => customer_values(buckets.lines(orders, range), options, days),
-        None => customer_values(orders.filter(lit(false)), options, days),
-    }
+    customer_values(buckets.bucket_lines(orders, bucket), options, days)
 }
 
 /// [`value_table_by`] from the tables of [`bucket_values`], one per bucket of `buckets`: the
@@ -156,7 +153,7 @@ fn ranked(
 }
 
 /// Internal column: a customer's position in the sorted list of all customer ids.
-const POSITION: &str = "__customer";
+pub const POSITION: &str = "__customer";
 const LINES: &str = "__lines";
 const BUCKET: &str = "__bucket";
 
@@ -252,6 +249,15 @@ impl CustomerBuckets {
         self.ranges.is_empty()
     }
 
+    /// The lines of bucket `bucket` (of [`Self::len`]), customer_id replaced by the customer's
+    /// [`POSITION`]; no lines for a bucket past the last.
+    pub fn bucket_lines(&self, orders: LazyFrame, bucket: usize) -> LazyFrame {
+        match self.ranges.get(bucket) {
+            Some(range) => self.lines(orders, range),
+            None => orders.filter(lit(false)),
+        }
+    }
+
     /// The lines of one bucket, customer_id replaced by the customer's [`POSITION`].
     fn lines(&self, orders: LazyFrame, range: &CustomerRange) -> LazyFrame {
         let id = || col(schema::CUSTOMER_ID);
@@ -272,7 +278,7 @@ impl CustomerBuckets {
 
     /// A per-customer table keyed by [`POSITION`] (in customer_id) with customer_id back and the
     /// position in [`POSITION`].
-    fn with_ids(&self, table: LazyFrame) -> LazyFrame {
+    pub fn with_ids(&self, table: LazyFrame) -> LazyFrame {
         table.rename([schema::CUSTOMER_ID], [POSITION], true).join(
             self.ids.clone().lazy(),
             [col(POSITION)],

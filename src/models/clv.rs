@@ -1,5 +1,6 @@
 //! Probabilistic CLV from order lines: the customer summary (see [`crate::models::prep`]),
-//! collected once and collapsed into unique weighted (x, t_x, T) rows; a purchase-count model
+//! collected bucket by bucket of customers (one bucket's lines in memory at a time) and
+//! collapsed into unique weighted (x, t_x, T) rows; a purchase-count model
 //! (BG/NBD, MBG/NBD or Pareto/NBD) and the Gamma-Gamma spend model fitted by maximum
 //! likelihood, or read from a params file; and per-customer predictions. The model math is the
 //! `btyd` crate's; conventions (time units, months, discounting, fallbacks) are documented here
@@ -14,6 +15,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::metrics::score::CustomerBuckets;
 use crate::models::diagnostics::{self, Diagnostics};
 use crate::models::params::{CountModel, ModelKind, ParamsFile, SpendModelFit};
 use crate::models::prep::{self, PrepOptions, TimeUnit, MONTH_DAYS, YEAR_DAYS};
@@ -248,7 +250,9 @@ pub fn predict_table(orders: LazyFrame, options: &ClvOptions) -> Result<DataFram
 /// # Errors
 /// Engine errors.
 pub fn latest_purchase_date(orders: LazyFrame) -> Result<Option<NaiveDate>> {
-    let df = prep::last_purchase_day(orders).collect()?;
+    let df = prep::last_purchase_day(orders)
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single();
     first_date(&df, prep::LAST_PURCHASE, false)
 }
 
@@ -302,16 +306,67 @@ pub(crate) fn model_error(e: btyd::Error) -> Error {
     Error::runtime(format!("model: {e}"))
 }
 
-/// Fits or reads the models, then predicts every customer.
+/// Environment variable: order lines per bucket of customers of the customer summary
+/// ([`customer_buckets`]); 0 builds the summary as one plan over all lines. For tests and
+/// measurements; not a documented knob.
+pub const BUCKET_LINES_VAR: &str = "CUSTSEG_CLV_BUCKET_LINES";
+
+/// The buckets of customers the customer summary is built in ([`prep::bucket_summary`]), sized
+/// by [`BUCKET_LINES_VAR`]; None for one plan. Counts the lines per customer (one column, on the
+/// streaming engine).
+///
+/// # Errors
+/// As [`crate::metrics::customer_buckets`].
+pub fn customer_buckets(orders: &LazyFrame) -> Result<Option<CustomerBuckets>> {
+    crate::metrics::customer_buckets(orders, BUCKET_LINES_VAR)
+}
+
+/// The customer summary of `orders` ([`prep::customer_summary`]), collected bucket by bucket of
+/// `buckets` when there are any (only one bucket's lines are held at a time), else in one plan.
+///
+/// # Errors
+/// Engine errors.
+pub fn collect_summary(
+    orders: LazyFrame,
+    options: &PrepOptions,
+    buckets: Option<&CustomerBuckets>,
+) -> Result<DataFrame> {
+    let Some(buckets) = buckets.filter(|b| !b.is_empty()) else {
+        return Ok(prep::customer_summary(orders, options).collect()?);
+    };
+    let parts = (0..buckets.len())
+        .map(|bucket| prep::bucket_summary(orders.clone(), options, buckets, bucket).collect())
+        .collect::<PolarsResult<Vec<_>>>()?;
+    Ok(prep::summary_of_buckets(parts, options, buckets)?.collect()?)
+}
+
+/// Fits or reads the models, then predicts every customer; the customer summary is collected
+/// in buckets of customers ([`customer_buckets`]).
 ///
 /// # Errors
 /// Usage errors for bad options; an input error when there is no purchase at all or none on or
 /// before the calibration end; runtime errors from the engine.
 pub fn run(orders: LazyFrame, options: &ClvOptions, progress: &Progress) -> Result<ClvRun> {
     options.validate()?;
+    progress.stage("counting lines per customer");
+    let buckets = customer_buckets(&orders)?;
+    run_in_buckets(orders, options, buckets.as_ref(), progress)
+}
+
+/// [`run`] with the customer summary collected in `buckets` ([`collect_summary`]).
+///
+/// # Errors
+/// As [`run`].
+pub fn run_in_buckets(
+    orders: LazyFrame,
+    options: &ClvOptions,
+    buckets: Option<&CustomerBuckets>,
+    progress: &Progress,
+) -> Result<ClvRun> {
+    options.validate()?;
     let unit = options.prep.time_unit;
     progress.stage("summarising customers");
-    let all = prep::customer_summary(orders, &options.prep).collect()?;
+    let all = collect_summary(orders, &options.prep, buckets)?;
 
     let transactions = u32_column(&all, prep::CALIBRATION_TRANSACTIONS)?;
     let purchase_days = u32_column(&all, prep::PURCHASE_DAYS)?;

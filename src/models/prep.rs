@@ -20,6 +20,7 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
+use crate::metrics::score::{self, CustomerBuckets};
 use crate::schema;
 
 /// Column: local calendar date of a customer day.
@@ -136,14 +137,17 @@ fn count(predicate: Expr) -> Expr {
 /// in, and whatever the order of the input lines.
 const MICROS: f64 = 1e6;
 
-/// Σ values, each rounded to a micro-unit (half away from zero), exactly.
-fn stable_sum(values: Expr) -> Expr {
+/// Σ values, each rounded to a micro-unit (half away from zero), in micro-units (i64), exactly.
+fn micro_sum(values: Expr) -> Expr {
     (values * lit(MICROS))
         .round(0, RoundMode::HalfAwayFromZero)
         .cast(DataType::Int64)
         .sum()
-        .cast(DataType::Float64)
-        / lit(MICROS)
+}
+
+/// Σ values, each rounded to a micro-unit (half away from zero), exactly.
+fn stable_sum(values: Expr) -> Expr {
+    micro_sum(values).cast(DataType::Float64) / lit(MICROS)
 }
 
 /// Customer days: `orders` (canonical columns) grouped by customer and local date. Columns: customer_id, day (Date), value (f64: the net amount of the
@@ -170,24 +174,38 @@ pub fn customer_days(orders: LazyFrame) -> LazyFrame {
 /// first purchase after the calibration end) have calibration_transactions = 0 and nulls in
 /// t_x and T; the caller counts and drops them.
 pub fn customer_summary(orders: LazyFrame, options: &PrepOptions) -> LazyFrame {
+    summary_of_totals(customer_totals(orders, options), options)
+        .sort([schema::CUSTOMER_ID], SortMultipleOptions::default())
+}
+
+/// Internal columns of [`customer_totals`]: first and last calibration transaction day (i32),
+/// net calibration and repeat value in whole micro-units (i64).
+const FIRST_DAY: &str = "first_day";
+const LAST_DAY: &str = "last_day";
+const CALIBRATION_MICROS: &str = "calibration_micros";
+const REPEAT_MICROS: &str = "repeat_micros";
+
+/// The per-customer aggregates of [`customer_summary`], in integers and dates only: one row per
+/// customer_id (unsorted) with the counts, first and last purchase, first and last calibration
+/// transaction day and the calibration and repeat values in micro-units. Exact, so it can be
+/// computed bucket by bucket of customers ([`bucket_summary`]).
+fn customer_totals(orders: LazyFrame, options: &PrepOptions) -> LazyFrame {
     let day = || col(DAY).cast(DataType::Int32);
     let purchase = || col(PURCHASE_LINES).gt(lit(0u32));
     let calibration_end = epoch_days(options.calibration_end);
     let in_calibration = || purchase().and(day().lt_eq(lit(calibration_end)));
     let first = || day().filter(in_calibration()).min();
-    let unit = options.time_unit.days();
 
     let mut aggs = vec![
         count(in_calibration()).alias(CALIBRATION_TRANSACTIONS),
         count(purchase()).alias(PURCHASE_DAYS),
         col(DAY).filter(purchase()).min().alias(FIRST_PURCHASE),
         col(DAY).filter(purchase()).max().alias(LAST_PURCHASE),
-        first().alias("first_day"),
-        day().filter(in_calibration()).max().alias("last_day"),
-        stable_sum(col(VALUE).filter(in_calibration())).alias(CALIBRATION_VALUE),
+        first().alias(FIRST_DAY),
+        day().filter(in_calibration()).max().alias(LAST_DAY),
+        micro_sum(col(VALUE).filter(in_calibration())).alias(CALIBRATION_MICROS),
         // Repeat transactions: calibration transactions after the first one.
-        stable_sum(col(VALUE).filter(in_calibration().and(day().gt(first()))))
-            .alias("repeat_value"),
+        micro_sum(col(VALUE).filter(in_calibration().and(day().gt(first())))).alias(REPEAT_MICROS),
     ];
     if let Some(holdout_end) = options.holdout_end {
         let in_holdout = purchase()
@@ -195,6 +213,19 @@ pub fn customer_summary(orders: LazyFrame, options: &PrepOptions) -> LazyFrame {
             .and(day().lt_eq(lit(epoch_days(holdout_end))));
         aggs.push(count(in_holdout).alias(HOLDOUT_PURCHASES));
     }
+    customer_days(orders)
+        .group_by([col(schema::CUSTOMER_ID)])
+        .agg(aggs)
+}
+
+/// The summary columns of [`customer_summary`] from [`customer_totals`], row by row. Run once
+/// over the whole per-customer table, never per bucket: polars divides a column of more than
+/// one row by a literal as a multiplication by its reciprocal, and a one-row column by true
+/// division, so the last bit of a value would depend on the size of its bucket.
+fn summary_of_totals(totals: LazyFrame, options: &PrepOptions) -> LazyFrame {
+    let calibration_end = epoch_days(options.calibration_end);
+    let unit = options.time_unit.days();
+    let money = |micros: &str| col(micros).cast(DataType::Float64) / lit(MICROS);
     let x = col(CALIBRATION_TRANSACTIONS).cast(DataType::Int64) - lit(1i64);
     let mut columns = vec![
         col(schema::CUSTOMER_ID),
@@ -202,24 +233,56 @@ pub fn customer_summary(orders: LazyFrame, options: &PrepOptions) -> LazyFrame {
         col(PURCHASE_DAYS),
         col(FIRST_PURCHASE),
         col(LAST_PURCHASE),
-        col(CALIBRATION_VALUE),
+        money(CALIBRATION_MICROS).alias(CALIBRATION_VALUE),
         x.clone().alias(X),
-        ((col("last_day") - col("first_day")).cast(DataType::Float64) / lit(unit)).alias(T_X),
-        ((lit(calibration_end) - col("first_day")).cast(DataType::Float64) / lit(unit))
-            .alias(T_AGE),
+        ((col(LAST_DAY) - col(FIRST_DAY)).cast(DataType::Float64) / lit(unit)).alias(T_X),
+        ((lit(calibration_end) - col(FIRST_DAY)).cast(DataType::Float64) / lit(unit)).alias(T_AGE),
         when(x.clone().gt(lit(0i64)))
-            .then(col("repeat_value") / x.cast(DataType::Float64))
+            .then(money(REPEAT_MICROS) / x.cast(DataType::Float64))
             .otherwise(lit(0.0))
             .alias(MEAN_REPEAT_SPEND),
     ];
     if options.holdout_end.is_some() {
         columns.push(col(HOLDOUT_PURCHASES));
     }
-    customer_days(orders)
-        .group_by([col(schema::CUSTOMER_ID)])
-        .agg(aggs)
-        .select(columns)
-        .sort([schema::CUSTOMER_ID], SortMultipleOptions::default())
+    totals.select(columns)
+}
+
+/// The per-customer aggregates of [`customer_summary`] (integers and dates, exact) over the
+/// lines of bucket `bucket` of `buckets` only, keyed by the customer's position
+/// ([`score::POSITION`]) instead of customer_id, so that grouping compares integers. Every
+/// aggregate depends on one customer's lines alone: collect the buckets one after the other
+/// (one plan with a union of the buckets would hold every bucket's lines at once) and pass the
+/// tables to [`summary_of_buckets`].
+pub fn bucket_summary(
+    orders: LazyFrame,
+    options: &PrepOptions,
+    buckets: &CustomerBuckets,
+    bucket: usize,
+) -> LazyFrame {
+    customer_totals(buckets.bucket_lines(orders, bucket), options)
+}
+
+/// [`customer_summary`] from the tables of [`bucket_summary`], one per bucket of `buckets`:
+/// customer_id back by one join on the position, sorted by the position (the order of
+/// customer_id), then the summary columns computed over all customers at once. The same table
+/// as [`customer_summary`] over all lines, bit for bit.
+///
+/// # Errors
+/// Engine errors (no tables, or tables of different schemas).
+pub fn summary_of_buckets(
+    parts: Vec<DataFrame>,
+    options: &PrepOptions,
+    buckets: &CustomerBuckets,
+) -> crate::error::Result<LazyFrame> {
+    let totals = concat(
+        parts.into_iter().map(IntoLazy::lazy).collect::<Vec<_>>(),
+        UnionArgs::default(),
+    )?;
+    let sorted = buckets
+        .with_ids(totals)
+        .sort([score::POSITION], SortMultipleOptions::default());
+    Ok(summary_of_totals(sorted, options))
 }
 
 /// The latest local date with a purchase line in `orders`: one row, column `last_purchase`

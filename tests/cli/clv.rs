@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use serde_json::Value;
 
-use crate::support::{custseg, read_parquet, root, testdata};
+use crate::support::{buckets_in, custseg, read_parquet, root, testdata};
 
 /// |got − want| ≤ half a unit of the last printed digit.
 fn assert_printed(name: &str, got: f64, want: f64, decimals: i32) {
@@ -631,6 +631,110 @@ fn clv_output_is_identical_for_shuffled_input_and_repeated_runs() {
     let first = run(&a, "1.csv");
     assert_eq!(first, run(&a, "2.csv"), "repeated runs differ");
     assert_eq!(first, run(&b, "3.csv"), "shuffled input gives other bytes");
+}
+
+/// `custseg clv` with `args` and `CUSTSEG_CLV_BUCKET_LINES` set (0: one plan; else lines per
+/// bucket; None: the default), writing the table, params and diagnostics into `dir` under
+/// `name`, with `--explain` so the plan of every bucket is on stderr. Returns the table, the
+/// params and diagnostics files' text, and the number of buckets (0 for one plan).
+fn clv_in_buckets(
+    args: &[&str],
+    dir: &Path,
+    name: &str,
+    bucket_lines: Option<&str>,
+) -> (DataFrame, String, String, usize) {
+    let table = dir.join(format!("{name}.parquet"));
+    let params = dir.join(format!("{name}.json"));
+    let diagnostics = dir.join(format!("{name}-diagnostics.csv"));
+    let mut cmd = custseg();
+    cmd.arg("clv")
+        .args(args)
+        .args(["--quiet", "--explain", "--save-params", s(&params)])
+        .args(["--diagnostics", s(&diagnostics), "-o", s(&table)]);
+    match bucket_lines {
+        Some(n) => cmd.env("CUSTSEG_CLV_BUCKET_LINES", n),
+        None => cmd.env_remove("CUSTSEG_CLV_BUCKET_LINES"),
+    };
+    let out = cmd.assert().success().get_output().clone();
+    let stderr = String::from_utf8(out.stderr).expect("utf-8");
+    (
+        read_parquet(&table),
+        std::fs::read_to_string(params).unwrap(),
+        std::fs::read_to_string(diagnostics).unwrap(),
+        buckets_in(&stderr),
+    )
+}
+
+/// The customer summary collected bucket by bucket of customers (on integer positions) gives
+/// the one-plan run's table, parameters and diagnostics, on an unsorted raw file in a zone east
+/// of UTC and on its ingest directory (sorted, where the range filter meets parquet
+/// statistics), in weeks and in days.
+#[test]
+fn clv_in_buckets_of_customers_equals_clv_in_one_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = generate(300, 13);
+    let mut shuffled = g.lines.clone();
+    let mut rng = SplitMix64::new(5);
+    for i in (1..shuffled.len()).rev() {
+        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+        shuffled.swap(i, j);
+    }
+    let raw = dir.path().join("unsorted.csv");
+    std::fs::write(
+        &raw,
+        format!(
+            "customer_id,order_id,ordered_at,amount\n{}\n",
+            shuffled.join("\n")
+        ),
+    )
+    .unwrap();
+    let ingested = dir.path().join("ingested");
+    custseg()
+        .args([
+            "ingest",
+            "--quiet",
+            "--timezone",
+            "UTC",
+            "--as-of",
+            "1998-06-30",
+        ])
+        .arg(&raw)
+        .arg("--out")
+        .arg(&ingested)
+        .assert()
+        .success();
+    let periods = [
+        "--calibration-end",
+        "1997-09-30",
+        "--holdout-end",
+        "1998-06-30",
+    ];
+    let raw_args = [&[s(&raw), "--timezone", "Asia/Shanghai"][..], &periods].concat();
+    let dir_args = [&[s(&ingested), "--time-unit", "day"][..], &periods].concat();
+    for (case, args) in [raw_args, dir_args].iter().enumerate() {
+        let (one_plan, params, diagnostics, n) =
+            clv_in_buckets(args, dir.path(), &format!("{case}-one"), Some("0"));
+        assert_eq!(n, 0, "{args:?}: one plan");
+        assert!(one_plan.height() > 100, "{args:?}: {one_plan}");
+        for lines in ["1", "7", "40", "100000", "default"] {
+            let setting = (lines != "default").then_some(lines);
+            let name = format!("{case}-{lines}");
+            let (table, p, d, n) = clv_in_buckets(args, dir.path(), &name, setting);
+            assert!(n >= 1, "{args:?}: {lines} lines per bucket: no buckets");
+            if matches!(lines, "1" | "7" | "40") {
+                assert!(n > 3, "{args:?}: {lines} lines per bucket gave {n} buckets");
+            }
+            assert!(
+                table.equals_missing(&one_plan),
+                "{args:?}: {lines} lines per bucket ({n} buckets): table differs from one plan"
+            );
+            assert_eq!(p, params, "{args:?}: {lines} lines per bucket: params");
+            assert_eq!(
+                d, diagnostics,
+                "{args:?}: {lines} lines per bucket: diagnostics"
+            );
+        }
+    }
 }
 
 /// The library entry point `custseg score` uses.

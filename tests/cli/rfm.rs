@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use chrono::NaiveDate;
 use serde_json::Value;
 
-use crate::support::{self, custseg, read_parquet};
+use crate::support::{self, buckets_in, custseg, read_parquet};
 
 /// Parses CSV text into rows of column → value.
 fn rows(text: &str) -> Vec<BTreeMap<String, String>> {
@@ -458,16 +458,6 @@ fn score_in_buckets(args: &[&str], bucket_lines: Option<&str>) -> (String, Strin
         String::from_utf8(out.stdout).expect("utf-8"),
         String::from_utf8(out.stderr).expect("utf-8"),
     )
-}
-
-/// Buckets found in `--explain` output ("bucket 3 of 40" → 40; 0 for one plan).
-fn buckets_in(stderr: &str) -> usize {
-    stderr
-        .lines()
-        .filter_map(|l| l.split(", bucket 1 of ").nth(1))
-        .filter_map(|rest| rest.trim_end_matches(':').parse().ok())
-        .next()
-        .unwrap_or(0)
 }
 
 #[test]

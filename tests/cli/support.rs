@@ -55,3 +55,13 @@ pub fn summary(out: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(out.join("summary.json")).expect("summary.json");
     serde_json::from_str(&text).expect("summary.json is JSON")
 }
+
+/// Buckets of customers found in `--explain` output ("…, bucket 1 of 40:" → 40; 0 for one plan).
+pub fn buckets_in(stderr: &str) -> usize {
+    stderr
+        .lines()
+        .filter_map(|l| l.split(", bucket 1 of ").nth(1))
+        .filter_map(|rest| rest.trim_end_matches(':').parse().ok())
+        .next()
+        .unwrap_or(0)
+}
