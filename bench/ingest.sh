@@ -10,7 +10,8 @@
 # SKIP_BUILD (1: use the existing binary), CUSTSEG (the binary; target/release/custseg),
 # AS_OF (2025-01-01).
 # Generated data is cached in bench/data/orders-LINES-FORMAT-sSEED-gVERSION/;
-# outputs go to bench/data/out-*. Prints wall time, rows/s, peak RSS and input size, then
+# outputs go to bench/data/out-*. Prints wall time, rows/s, peak RSS, peak anonymous memory and
+# input size, then
 # PASS or FAIL. Exit status: 0 PASS, 1 FAIL or a failed step, 2 bad arguments.
 set -euo pipefail
 
