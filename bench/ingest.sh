@@ -11,8 +11,7 @@
 # AS_OF (2025-01-01).
 # Generated data is cached in bench/data/orders-LINES-FORMAT-sSEED-gVERSION/;
 # outputs go to bench/data/out-*. Prints wall time, rows/s, peak RSS, peak anonymous memory and
-# input size, then
-# PASS or FAIL. Exit status: 0 PASS, 1 FAIL or a failed step, 2 bad arguments.
+# input size, then PASS or FAIL. Exit status: 0 PASS, 1 FAIL or a failed step, 2 bad arguments.
 set -euo pipefail
 
 lines=${1:-10000000}
