@@ -24,18 +24,21 @@ fn pl_path(path: &Path) -> PlRefPath {
     PlRefPath::new(path.to_string_lossy().as_ref())
 }
 
-/// Runs `lf` on the streaming engine into a Parquet file at `path` (LZ4: fast, and these
-/// scratch files are read once or twice).
-pub fn sink(lf: LazyFrame, path: &Path) -> std::result::Result<(), PolarsError> {
-    let options = ParquetWriteOptions {
+/// How scratch files are written: LZ4, fast, since each is read once or twice.
+fn scratch_format() -> FileWriteFormat {
+    FileWriteFormat::Parquet(Arc::new(ParquetWriteOptions {
         compression: ParquetCompression::Lz4Raw,
         ..Default::default()
-    };
+    }))
+}
+
+/// Runs `lf` on the streaming engine into a scratch Parquet file at `path`.
+pub fn sink(lf: LazyFrame, path: &Path) -> std::result::Result<(), PolarsError> {
     lf.sink(
         SinkDestination::File {
             target: SinkTarget::Path(pl_path(path)),
         },
-        FileWriteFormat::Parquet(Arc::new(options)),
+        scratch_format(),
         UnifiedSinkArgs::default(),
     )?
     .collect_with_engine(Engine::Streaming)?;
@@ -131,10 +134,6 @@ pub fn sort_file(src: &Path, dst: &Path, by: [&str; 2], columns: &[&str]) -> Res
             })
             .fold(lit(0u32), |acc, above| acc + above);
         let parts = dst.with_extension("ranges");
-        let options = ParquetWriteOptions {
-            compression: ParquetCompression::Lz4Raw,
-            ..Default::default()
-        };
         rows_in_order
             .select(select.clone())
             .with_column(range.alias(RANGE))
@@ -151,7 +150,7 @@ pub fn sort_file(src: &Path, dst: &Path, by: [&str; 2], columns: &[&str]) -> Res
                     max_rows_per_file: IdxSize::MAX,
                     approximate_bytes_per_file: u64::MAX,
                 },
-                FileWriteFormat::Parquet(Arc::new(options)),
+                scratch_format(),
                 UnifiedSinkArgs {
                     mkdir: true,
                     ..Default::default()
