@@ -591,16 +591,22 @@ fn clv_preparation_matches_a_naive_computation_on_generated_orders() {
     }
 }
 
+/// `lines` in a seeded random order (Fisher-Yates).
+fn shuffled<T: Clone>(lines: &[T], seed: u64) -> Vec<T> {
+    let mut out = lines.to_vec();
+    let mut rng = SplitMix64::new(seed);
+    for i in (1..out.len()).rev() {
+        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+        out.swap(i, j);
+    }
+    out
+}
+
 #[test]
 fn clv_output_is_identical_for_shuffled_input_and_repeated_runs() {
     let dir = tempfile::tempdir().unwrap();
     let g = generate(300, 11);
-    let mut shuffled = g.lines.clone();
-    let mut rng = SplitMix64::new(99);
-    for i in (1..shuffled.len()).rev() {
-        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
-        shuffled.swap(i, j);
-    }
+    let shuffled = shuffled(&g.lines, 99);
     let a = dir.path().join("a.csv");
     let b = dir.path().join("b.csv");
     std::fs::write(&a, &g.csv).unwrap();
@@ -673,12 +679,7 @@ fn clv_in_buckets(
 fn clv_in_buckets_of_customers_equals_clv_in_one_plan() {
     let dir = tempfile::tempdir().unwrap();
     let g = generate(300, 13);
-    let mut shuffled = g.lines.clone();
-    let mut rng = SplitMix64::new(5);
-    for i in (1..shuffled.len()).rev() {
-        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
-        shuffled.swap(i, j);
-    }
+    let shuffled = shuffled(&g.lines, 5);
     let raw = dir.path().join("unsorted.csv");
     std::fs::write(
         &raw,
