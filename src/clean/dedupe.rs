@@ -218,6 +218,10 @@ mod tests {
         .with_column(lit(false).alias(BLANK))
     }
 
+    /// Line 1 repeats line 0 ("x", "1") and line 5 repeats line 3 (null, "2"); line 6 ("", "2")
+    /// is not a repeat of line 3, as empty text is not null.
+    const REPEATS: [bool; 7] = [false, true, false, false, false, true, false];
+
     fn by() -> Vec<Expr> {
         vec![col("a"), col("b")]
     }
@@ -248,10 +252,7 @@ mod tests {
         let c = candidates(&lines(), &by(), &collect).unwrap();
         assert_eq!(c.rows, 7);
         assert_eq!(c.seqs, vec![0, 1, 3, 5]);
-        assert_eq!(
-            repeated(&c),
-            vec![false, true, false, false, false, true, false]
-        );
+        assert_eq!(repeated(&c), REPEATS.to_vec());
     }
 
     #[test]
@@ -262,10 +263,7 @@ mod tests {
             rows: 7,
             seqs: (0..7).collect(),
         };
-        assert_eq!(
-            repeated(&all),
-            vec![false, true, false, false, false, true, false]
-        );
+        assert_eq!(repeated(&all), REPEATS.to_vec());
     }
 
     #[test]
