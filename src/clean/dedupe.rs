@@ -7,7 +7,8 @@
 //! 1. [`candidates`]: a streaming pass computes a 64-bit hash of each line's fields (8 bytes per
 //!    line) and finds the lines whose hash occurs more than once: the duplicates, their first
 //!    copies and the very rare lines whose hash collides with another's;
-//! 2. [`Candidates::mark`]: the cleaning pass carries the raw fields of those lines only;
+//! 2. [`Candidates::mark`]: the cleaning pass carries the raw fields of those lines only (see
+//!    `keep_original` of [`crate::clean::rules::clean_plan`]);
 //! 3. [`repeats`]: the candidates are compared field by field, in line order.
 //!
 //! The hash only selects candidates; the answer comes from the exact comparison, so a collision
@@ -25,7 +26,6 @@ pub const SEQ: &str = "__seq";
 /// True on candidate lines (see [`Candidates::mark`]).
 pub const CANDIDATE: &str = "__candidate";
 const HASH: &str = "__hash";
-const KEY_PREFIX: &str = "__dupkey";
 const FIRST_COPY: &str = "__first_copy";
 
 /// Lines whose fields hash like another line's.
@@ -136,52 +136,31 @@ pub fn candidates(
 }
 
 impl Candidates {
-    /// Adds [`CANDIDATE`] and, on candidate lines only, a copy of each expression of `by` (null
-    /// elsewhere). Returns the frame and the names of the added columns, which must travel with
-    /// the lines to [`repeats`].
-    pub fn mark(&self, lf: LazyFrame, by: &[Expr]) -> (LazyFrame, Vec<String>) {
+    /// Adds [`CANDIDATE`]: true on the candidate lines, whose raw fields must travel with them
+    /// to [`repeats`].
+    pub fn mark(&self, lf: LazyFrame) -> LazyFrame {
         if self.seqs.is_empty() {
-            return (
-                lf.with_column(lit(false).alias(CANDIDATE)),
-                vec![CANDIDATE.to_string()],
-            );
+            return lf.with_column(lit(false).alias(CANDIDATE));
         }
-        let lf = lf.with_column(seq_in(Arc::new(self.seqs.clone())).alias(CANDIDATE));
-        let mut names = vec![CANDIDATE.to_string()];
-        let mut keys = Vec::new();
-        for (i, e) in by.iter().enumerate() {
-            let name = format!("{KEY_PREFIX}{i}");
-            keys.push(
-                when(col(CANDIDATE))
-                    .then(e.clone())
-                    .otherwise(lit(NULL).cast(DataType::String))
-                    .alias(name.as_str()),
-            );
-            names.push(name);
-        }
-        (lf.with_columns(keys), names)
+        lf.with_column(seq_in(Arc::new(self.seqs.clone())).alias(CANDIDATE))
     }
 }
 
-/// Compares the candidate lines of `lines` (marked by [`Candidates::mark`], with `names` its
-/// result, and carrying [`SEQ`] and [`BLANK`]) field by field in line order, and returns the
-/// lines that repeat an earlier one.
-pub fn repeats(lines: LazyFrame, names: &[String]) -> Result<Repeats> {
-    let keys: Vec<Expr> = names
-        .iter()
-        .filter(|n| n.starts_with(KEY_PREFIX))
-        .map(|n| col(n.as_str()))
-        .collect();
-    if keys.is_empty() {
-        return Ok(Repeats::default());
-    }
+/// Compares the candidate lines of `lines` (marked by [`Candidates::mark`], and carrying [`SEQ`],
+/// [`BLANK`] and, on candidate lines, the raw fields `keys`) field by field in line order, and
+/// returns the lines that repeat an earlier one.
+pub fn repeats(lines: LazyFrame, keys: &[Expr]) -> Result<Repeats> {
     let mut select = vec![col(SEQ), col(BLANK)];
     select.extend(keys.iter().cloned());
     let repeated = lines
         .filter(col(CANDIDATE))
         .select(select)
         .sort([SEQ], SortMultipleOptions::default())
-        .with_column(as_struct(keys).is_first_distinct().alias(FIRST_COPY))
+        .with_column(
+            as_struct(keys.to_vec())
+                .is_first_distinct()
+                .alias(FIRST_COPY),
+        )
         .filter(col(FIRST_COPY).not())
         .select([col(SEQ), col(BLANK)])
         .collect()?;
@@ -231,8 +210,18 @@ mod tests {
     }
 
     fn repeated(c: &Candidates) -> Vec<bool> {
-        let (marked, names) = c.mark(lines(), &by());
-        let r = repeats(marked, &names).unwrap();
+        // As in the cleaning plan: the raw fields are kept on candidate lines only.
+        let marked = c.mark(lines()).with_columns(
+            ["a", "b"]
+                .map(|name| {
+                    when(col(CANDIDATE))
+                        .then(col(name))
+                        .otherwise(lit(NULL).cast(DataType::String))
+                        .alias(name)
+                })
+                .to_vec(),
+        );
+        let r = repeats(marked, &by()).unwrap();
         let firsts = lines()
             .with_column(r.is_first().alias("first"))
             .collect()

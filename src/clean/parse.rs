@@ -15,7 +15,17 @@ pub const EARLIEST_DATE: (i32, u32, u32) = (1990, 1, 1);
 
 /// Trimmed text; empty or whitespace-only becomes null.
 pub fn text(raw: Expr) -> Expr {
-    let t = raw.str().strip_chars(lit(NULL));
+    null_if_empty(trimmed(raw))
+}
+
+/// The first step of [`text`]: leading and trailing whitespace removed.
+pub fn trimmed(raw: Expr) -> Expr {
+    raw.str().strip_chars(lit(NULL))
+}
+
+/// The second step of [`text`]: empty text becomes null. Applied to [`trimmed`] text in a later
+/// step (a column computed once), rather than to the expression, which would trim twice.
+pub fn null_if_empty(t: Expr) -> Expr {
     when(t.clone().eq(lit("")))
         .then(lit(NULL).cast(DataType::String))
         .otherwise(t)
@@ -282,9 +292,9 @@ pub fn timestamp(
 /// leave the timestamp in column `out`, given the text already trimmed by [`text`] in column
 /// `trimmed`. Column `helper` holds the text with a trailing `Z` read as `+00:00` and may be
 /// dropped afterwards. The candidates are tried in the same order as in [`timestamp`] and the
-/// first that parses wins, as with `coalesce`; but candidate k sees only the rows that candidates
-/// 1..k-1 left null (the others are masked to null, which strptime skips at no cost), so a
-/// well-formed export pays for one parse per row instead of one per candidate.
+/// first that parses wins, as with `coalesce`; but only the first candidate runs on every row:
+/// the rows it leaves null (usually few) go through all the others at once ([`on_present`]), so
+/// a well-formed export pays for one parse per row instead of one per candidate.
 pub fn timestamp_stages(
     trimmed: &str,
     helper: &str,
@@ -294,19 +304,21 @@ pub fn timestamp_stages(
     tz: chrono_tz::Tz,
 ) -> Vec<Expr> {
     let mut stages = vec![utc_z(col(trimmed)).alias(helper)];
-    for (k, candidate) in timestamp_candidates(formats, epoch, tz)
-        .into_iter()
-        .enumerate()
-    {
-        stages.push(if k == 0 {
-            candidate(col(helper)).alias(out)
-        } else {
-            let unparsed = when(col(out).is_null())
-                .then(col(helper))
-                .otherwise(lit(NULL).cast(DataType::String));
-            let parsed = on_present(unparsed, candidate, utc_us());
-            coalesce(&[col(out), parsed]).alias(out)
-        });
+    let mut candidates = timestamp_candidates(formats, epoch, tz).into_iter();
+    if let Some(first) = candidates.next() {
+        stages.push(first(col(helper)).alias(out));
+    }
+    let rest: Vec<Candidate> = candidates.collect();
+    if !rest.is_empty() {
+        let unparsed = when(col(out).is_null())
+            .then(col(helper))
+            .otherwise(lit(NULL).cast(DataType::String));
+        let parsed = on_present(
+            unparsed,
+            move |t| coalesce(&rest.iter().map(|c| c(t.clone())).collect::<Vec<_>>()),
+            utc_us(),
+        );
+        stages.push(coalesce(&[col(out), parsed]).alias(out));
     }
     stages.push(col(out).dt().convert_time_zone(polars_zone(tz)).alias(out));
     stages

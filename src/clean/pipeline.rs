@@ -11,8 +11,7 @@ use serde::Serialize;
 use crate::clean::dedupe;
 use crate::clean::identity::{self, KeyMaps};
 use crate::clean::rules::{
-    self, TimeWindow, BLANK, FILE, LINE, MALFORMED, MESSAGE, RAW_JSON, RAW_PREFIX, REASON,
-    TEXT_PREFIX,
+    self, TimeWindow, BLANK, FILE, LINE, MALFORMED, RAW_PREFIX, RULE, TEXT_PREFIX,
 };
 use crate::config::{Config, FileFormat, Source};
 use crate::error::{Error, Result};
@@ -163,9 +162,16 @@ pub fn ingest(config: &Config, options: &IngestOptions, progress: &Progress) -> 
     let mut scratch = Scratch::new()?;
     let mut cleaned: Vec<(Source, Cleaned)> = Vec::new();
     for source in &config.sources {
-        progress.stage(&format!("{}: reading and cleaning", source.name));
+        progress.stage(&format!("{}: checking the files", source.name));
         let source = prepare_source(source, &mut scratch)?;
-        let c = clean_source(&source, config, &window, &mut scratch, options.explain)?;
+        let c = clean_source(
+            &source,
+            config,
+            &window,
+            &mut scratch,
+            options.explain,
+            progress,
+        )?;
         cleaned.push((source, c));
     }
     progress.stage("resolving customers across channels");
@@ -220,6 +226,7 @@ pub fn ingest(config: &Config, options: &IngestOptions, progress: &Progress) -> 
         &maps,
         &mut scratch,
         &mut rows_by_method,
+        progress,
         Kind::Orders,
         schema::ORDER_OUTPUT_COLUMNS,
         [schema::CUSTOMER_ID, schema::ORDERED_AT],
@@ -230,6 +237,7 @@ pub fn ingest(config: &Config, options: &IngestOptions, progress: &Progress) -> 
         &maps,
         &mut scratch,
         &mut rows_by_method,
+        progress,
         Kind::Events,
         schema::EVENT_OUTPUT_COLUMNS,
         [schema::CUSTOMER_ID, schema::OCCURRED_AT],
@@ -297,6 +305,7 @@ fn assemble(
     maps: &KeyMaps,
     scratch: &mut Scratch,
     rows_by_method: &mut BTreeMap<String, u64>,
+    progress: &Progress,
     kind: Kind,
     columns: &[&str],
     sort_by: [&str; 2],
@@ -323,6 +332,7 @@ fn assemble(
     for (name, n) in counts_by(spill::scan(&resolved_path)?, identity::VIA)? {
         *rows_by_method.entry(name).or_default() += n;
     }
+    progress.stage(&format!("sorting {}", kind.as_str()));
     let path = scratch.path(".parquet");
     let sorted = spill::sort_file(&resolved_path, &path, sort_by, columns)?;
     remove_scratch(&resolved_path);
@@ -460,6 +470,7 @@ fn clean_source(
     window: &TimeWindow,
     scratch: &mut Scratch,
     explain: bool,
+    progress: &Progress,
 ) -> Result<Cleaned> {
     let mut frames = Vec::new();
     for file in &source.files {
@@ -539,28 +550,37 @@ fn clean_source(
             .map(|r| r.unwrap_single())
             .map_err(source_error)
     };
+    progress.stage(&format!("{}: hashing lines", source.name));
     let candidates = dedupe::candidates(&raw, &distinct_by, &collect)?;
-    let (raw, pass_through) = candidates.mark(raw, &distinct_by);
-    let mut keep = pass_through.clone();
-    keep.push(dedupe::SEQ.to_string());
+    let raw = candidates.mark(raw);
+    let keep = vec![dedupe::CANDIDATE.to_string(), dedupe::SEQ.to_string()];
     let plan = rules::clean_plan(
         raw.with_column(blank.alias(BLANK)),
         source,
         &config.settings,
         window,
         &keep,
+        col(dedupe::CANDIDATE),
     );
     if explain {
         eprintln!(
             "custseg: plan for source \"{}\":\n{}",
             source.name,
-            plan.explain(true)?
+            plan.lines.clone().explain(true)?
         );
     }
+    progress.stage(&format!("{}: cleaning", source.name));
     let file = scratch.path(".clean.parquet");
-    spill::sink(plan, &file).map_err(source_error)?;
+    spill::sink(plan.lines.clone(), &file).map_err(source_error)?;
+    progress.stage(&format!("{}: duplicates and rejects", source.name));
     let all = spill::scan(&file)?;
-    let repeats = dedupe::repeats(all.clone(), &pass_through)?;
+    let mut keys: Vec<Expr> = plan
+        .original_columns()
+        .iter()
+        .map(|c| col(c.as_str()))
+        .collect();
+    keys.push(col(MALFORMED));
+    let repeats = dedupe::repeats(all.clone(), &keys)?;
     let counts = all
         .clone()
         .select([
@@ -579,26 +599,18 @@ fn clean_source(
     let duplicates = read - firsts;
     // Lines that count: not blank, not a repeat of an earlier line.
     let scan = all.filter(col(BLANK).not().and(repeats.is_first()));
-    let rejects = scan
-        .clone()
-        .filter(col(REASON).is_not_null())
-        .select([
-            lit(source.name.clone()).alias("source"),
-            col(FILE).alias("file"),
-            col(LINE).alias("line"),
-            col(REASON).alias("reason"),
-            col(MESSAGE).alias("message"),
-            col(RAW_JSON).alias("raw"),
-        ])
+    let rejects = plan
+        .rejects(scan.clone().filter(col(RULE).is_not_null()), source)
         .collect()?;
-    let mut dropped: Vec<String> = [REASON, MESSAGE, RAW_JSON, BLANK, FILE, LINE]
+    let mut dropped: Vec<String> = [BLANK, FILE, LINE]
         .iter()
         .map(|c| c.to_string())
+        .chain(plan.helper_columns())
         .chain(keep)
         .collect();
     dropped.sort();
     let mut kept = scan
-        .filter(col(REASON).is_null())
+        .filter(col(RULE).is_null())
         .drop(by_name(dropped, true, false));
     let kept_columns: Vec<String> = kept
         .collect_schema()?

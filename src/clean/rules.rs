@@ -18,37 +18,27 @@ pub const RAW_PREFIX: &str = "raw:";
 /// Prefix of the trimmed text of a raw column, null when empty ([`parse::text`]), computed once
 /// by [`with_text_columns`] and read by every parser and rule (`text:amount`).
 pub const TEXT_PREFIX: &str = "text:";
-/// Prefix of the raw value kept on rejected rows only (null on the others), for messages and
-/// the raw JSON, so that those strings are built for rejected rows alone (`rejected:amount`).
-const REJECTED_PREFIX: &str = "rejected:";
-/// The canonical columns whose raw value a message may quote (see [`rejected_raw`]).
-const QUOTED_IN_MESSAGES: &[&str] = &[
-    schema::ORDERED_AT,
-    schema::OCCURRED_AT,
-    schema::QUANTITY,
-    schema::UNIT_PRICE,
-    schema::DISCOUNT,
-    schema::AMOUNT,
-    schema::VALUE,
-    schema::BIRTH_DATE,
-    schema::SIGNUP_DATE,
-];
+/// Prefix of a raw value kept only on the lines that need it later (null on the others):
+/// rejected lines, for their message and raw values in rejects.csv, and lines that may repeat
+/// another (`keep_original` of [`clean_plan`]), for the exact duplicate check (`original:amount`).
+pub const ORIGINAL_PREFIX: &str = "original:";
 /// Prefix of a number column's text cast directly to a float (`number:amount`).
 const NUMBER_PREFIX: &str = "number:";
+/// Prefix of a number column's parsed value (`parsed:amount`), see [`with_numbers`].
+const PARSED_PREFIX: &str = "parsed:";
 /// Prefix of a timestamp column's text with a trailing `Z` read as `+00:00` (`utc_z:ordered_at`).
 const UTC_Z_PREFIX: &str = "utc_z:";
 /// Provenance: the file a row came from (as shown to users).
 pub const FILE: &str = "__file";
 /// Provenance: the line (CSV/TSV: physical line incl. header; NDJSON: line; Parquet: row), 1-based.
 pub const LINE: &str = "__line";
-/// The reject reason code, null for kept rows.
-pub const REASON: &str = "__reason";
-/// The human message for a rejected row.
-pub const MESSAGE: &str = "__message";
+/// The index of the first reject rule a line breaks (UInt32), null for kept lines. The reason
+/// code and message are derived from it for the rejected lines alone ([`Plan::rejects`]).
+pub const RULE: &str = "__rule";
 /// True when every mapped field of a row is empty (a blank line): not a row at all.
 pub const BLANK: &str = "__blank";
-/// The raw values of a row as a JSON object keyed by export column name.
-pub const RAW_JSON: &str = "__raw";
+/// Columns of a rejected line in rejects.csv.
+pub const REJECT_COLUMNS: [&str; 6] = ["source", "file", "line", "reason", "message", "raw"];
 
 /// The accepted time range for timestamps, as UTC epoch microseconds `[earliest, end)`.
 #[derive(Debug, Clone, Copy)]
@@ -98,51 +88,75 @@ fn text(source: &Source, canonical: &str) -> Expr {
     }
 }
 
-/// The raw value of a canonical column on rejected rows, null elsewhere ([`REJECTED_PREFIX`]).
+/// The raw value of a canonical column on rejected rows ([`ORIGINAL_PREFIX`]).
 fn rejected_raw(source: &Source, canonical: &str) -> Expr {
     if source.column(canonical).is_some() {
-        col(format!("{REJECTED_PREFIX}{canonical}"))
+        col(format!("{ORIGINAL_PREFIX}{canonical}"))
     } else {
         lit(NULL).cast(DataType::String)
     }
 }
 
-/// Adds the trimmed text of every mapped raw column ([`TEXT_PREFIX`]), once per column.
+/// Adds the trimmed text of every mapped raw column ([`TEXT_PREFIX`]), once per column: trimmed
+/// in one step, empty text made null in the next ([`parse::text`] in two steps, so each value is
+/// trimmed once).
 pub fn with_text_columns(lf: LazyFrame, source: &Source) -> LazyFrame {
+    let names = || source.columns.keys().map(|c| format!("{TEXT_PREFIX}{c}"));
     lf.with_columns(
         source
             .columns
             .keys()
-            .map(|c| {
-                parse::text(col(format!("{RAW_PREFIX}{c}"))).alias(format!("{TEXT_PREFIX}{c}"))
-            })
+            .zip(names())
+            .map(|(c, name)| parse::trimmed(col(format!("{RAW_PREFIX}{c}"))).alias(name))
+            .collect::<Vec<_>>(),
+    )
+    .with_columns(
+        names()
+            .map(|name| parse::null_if_empty(col(name.as_str())).alias(name))
             .collect::<Vec<_>>(),
     )
 }
 
-/// A number column parsed from its trimmed text and its direct cast ([`NUMBER_PREFIX`]).
+/// A number column parsed by [`with_numbers`] ([`PARSED_PREFIX`]); a null float when not mapped.
 fn number(source: &Source, canonical: &str) -> Expr {
     if mapped(source, canonical) {
-        parse::number_text(
-            col(format!("{TEXT_PREFIX}{canonical}")),
-            col(format!("{NUMBER_PREFIX}{canonical}")),
-        )
+        col(format!("{PARSED_PREFIX}{canonical}"))
     } else {
         lit(NULL).cast(DataType::Float64)
     }
 }
 
-/// Direct float casts of the mapped number columns among `canonical`, for [`number`].
-fn direct_numbers(source: &Source, canonical: &[&str]) -> Vec<Expr> {
-    canonical
+/// Parses each mapped number column among `canonical` once: a direct float cast of its text
+/// ([`NUMBER_PREFIX`]) in one step, then [`parse::number_text`] into [`PARSED_PREFIX`] in the
+/// next, read by [`number`] wherever the value is used.
+fn with_numbers(lf: LazyFrame, source: &Source, canonical: &[&str]) -> LazyFrame {
+    let present: Vec<&str> = canonical
         .iter()
+        .copied()
         .filter(|c| mapped(source, c))
-        .map(|c| {
-            col(format!("{TEXT_PREFIX}{c}"))
-                .cast(DataType::Float64)
-                .alias(format!("{NUMBER_PREFIX}{c}"))
-        })
-        .collect()
+        .collect();
+    lf.with_columns(
+        present
+            .iter()
+            .map(|c| {
+                col(format!("{TEXT_PREFIX}{c}"))
+                    .cast(DataType::Float64)
+                    .alias(format!("{NUMBER_PREFIX}{c}"))
+            })
+            .collect::<Vec<_>>(),
+    )
+    .with_columns(
+        present
+            .iter()
+            .map(|c| {
+                parse::number_text(
+                    col(format!("{TEXT_PREFIX}{c}")),
+                    col(format!("{NUMBER_PREFIX}{c}")),
+                )
+                .alias(format!("{PARSED_PREFIX}{c}"))
+            })
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// Parses the timestamp column `canonical` into a column of that name, one step at a time
@@ -291,53 +305,53 @@ fn timestamp_rules(
     ]
 }
 
-/// Folds rules into (reason, message) expressions: the first matching rule wins. The messages
-/// read the [`REJECTED_PREFIX`] columns, so they belong in a step after [`REASON`] exists.
-fn fold_rules(rules: Vec<Rule>) -> (Expr, Expr) {
+/// Folds rules into the rule index of each line ([`RULE`]: the first matching rule wins), and
+/// the reason code and message of a line from its [`RULE`]. The index is computed on every line;
+/// the reason and message only on rejected lines, where the [`ORIGINAL_PREFIX`] and
+/// [`TEXT_PREFIX`] columns the messages read are present ([`Plan::rejects`]).
+fn fold_rules(rules: Vec<Rule>) -> (Expr, Expr, Expr) {
+    let mut index = lit(NULL).cast(DataType::UInt32);
     let mut reason = lit(NULL).cast(DataType::String);
     let mut message = lit(NULL).cast(DataType::String);
-    for rule in rules.into_iter().rev() {
-        let hit = rule.when.fill_null(lit(false));
-        reason = when(hit.clone())
+    for (i, rule) in rules.into_iter().enumerate().rev() {
+        let i = i as u32;
+        index = when(rule.when.fill_null(lit(false)))
+            .then(lit(i))
+            .otherwise(index);
+        let this = col(RULE).eq(lit(i));
+        reason = when(this.clone())
             .then(lit(rule.reason.code()))
             .otherwise(reason);
-        message = when(hit).then(rule.message).otherwise(message);
+        message = when(this).then(rule.message).otherwise(message);
     }
-    (reason, message)
+    (index, reason, message)
 }
 
-/// JSON object of the raw values keyed by export column name: `{"金额":"—","小票号":null}`; null
-/// on rows without a [`REASON`]. Built in one pass over the rejected rows only (kept rows cost a
-/// validity check): values are the raw strings with `\`, `"`, newline, carriage return and tab
-/// escaped, `null` when absent; keys are the export names as JSON strings, in the order of the
-/// canonical names.
+/// JSON object of the raw values keyed by export column name: `{"金额":"—","小票号":null}`, for
+/// the rejected lines ([`Plan::rejects`]), from their [`ORIGINAL_PREFIX`] columns. Values are the
+/// raw strings with `\`, `"`, newline, carriage return and tab escaped, `null` when absent; keys
+/// are the export names as JSON strings, in the order of the canonical names.
 fn raw_json(source: &Source) -> Expr {
     let keys: Vec<String> = source
         .columns
         .values()
         .map(|export| serde_json::to_string(export).unwrap_or_else(|_| "\"?\"".to_string()))
         .collect();
-    let mut inputs = vec![col(REASON)];
-    inputs.extend(
-        source
-            .columns
-            .keys()
-            .map(|c| col(format!("{RAW_PREFIX}{c}"))),
-    );
+    let inputs: Vec<Expr> = source
+        .columns
+        .keys()
+        .map(|c| col(format!("{ORIGINAL_PREFIX}{c}")))
+        .collect();
     map_multiple(
         move |columns: &mut [Column]| {
-            let reason = columns[0].str()?;
-            let values = columns[1..]
+            let values = columns
                 .iter()
                 .map(Column::str)
                 .collect::<PolarsResult<Vec<_>>>()?;
-            let mut out = StringChunkedBuilder::new(RAW_JSON.into(), reason.len());
+            let rows = values.first().map_or(0, |v| v.len());
+            let mut out = StringChunkedBuilder::new("raw".into(), rows);
             let mut json = String::new();
-            for (row, code) in reason.iter().enumerate() {
-                if code.is_none() {
-                    out.append_null();
-                    continue;
-                }
+            for row in 0..rows {
                 json.clear();
                 for (i, (key, value)) in keys.iter().zip(&values).enumerate() {
                     json.push(if i == 0 { '{' } else { ',' });
@@ -358,7 +372,7 @@ fn raw_json(source: &Source) -> Expr {
             Ok(out.finish().into_column())
         },
         inputs,
-        |_, _| Ok(Field::new(RAW_JSON.into(), DataType::String)),
+        |_, _| Ok(Field::new("raw".into(), DataType::String)),
     )
 }
 
@@ -398,23 +412,78 @@ fn has_key() -> Expr {
         .or(col(schema::EXTERNAL_ID).is_not_null())
 }
 
+/// The cleaning plan of one source ([`clean_plan`]).
+pub struct Plan {
+    /// One row per line read: the kind's canonical columns, `source`, [`FILE`], [`LINE`],
+    /// [`BLANK`], [`MALFORMED`], the `pass_through` columns, [`RULE`] (null on kept lines) and
+    /// the [`ORIGINAL_PREFIX`] raw values (null on lines neither rejected nor `keep_original`).
+    pub lines: LazyFrame,
+    /// The reason code of a rejected line, from its [`RULE`].
+    reason: Expr,
+    /// The human message of a rejected line.
+    message: Expr,
+    /// The source's name, its mapped canonical columns.
+    source: String,
+    mapped: Vec<String>,
+}
+
+impl Plan {
+    /// The rows of rejects.csv ([`REJECT_COLUMNS`]) from `rejected`: lines of [`Plan::lines`]
+    /// (e.g. read back from a scratch file) whose [`RULE`] is set. The messages and raw JSON are
+    /// built here, for those lines alone.
+    pub fn rejects(&self, rejected: LazyFrame, source: &Source) -> LazyFrame {
+        let text: Vec<Expr> = self
+            .mapped
+            .iter()
+            .map(|c| {
+                parse::text(col(format!("{ORIGINAL_PREFIX}{c}"))).alias(format!("{TEXT_PREFIX}{c}"))
+            })
+            .collect();
+        rejected.with_columns(text).select([
+            lit(self.source.clone()).alias(REJECT_COLUMNS[0]),
+            col(FILE).alias(REJECT_COLUMNS[1]),
+            col(LINE).alias(REJECT_COLUMNS[2]),
+            self.reason.clone().alias(REJECT_COLUMNS[3]),
+            self.message.clone().alias(REJECT_COLUMNS[4]),
+            raw_json(source).alias(REJECT_COLUMNS[5]),
+        ])
+    }
+
+    /// The helper columns of [`Plan::lines`] that are not part of the kind's table: [`RULE`],
+    /// [`MALFORMED`] and the [`ORIGINAL_PREFIX`] columns.
+    pub fn helper_columns(&self) -> Vec<String> {
+        let mut names = vec![RULE.to_string(), MALFORMED.to_string()];
+        names.extend(self.original_columns());
+        names
+    }
+
+    /// The [`ORIGINAL_PREFIX`] columns, in the order of the canonical names.
+    pub fn original_columns(&self) -> Vec<String> {
+        self.mapped
+            .iter()
+            .map(|c| format!("{ORIGINAL_PREFIX}{c}"))
+            .collect()
+    }
+}
+
 /// The cleaning plan for one source. `lf` has the raw columns (`raw:<canonical>`), their
 /// trimmed text ([`with_text_columns`]), [`FILE`], [`LINE`], [`BLANK`], [`MALFORMED`] and the
-/// columns named in `pass_through`; the result has the kind's canonical columns, `source`,
-/// [`FILE`], [`LINE`], [`BLANK`], the `pass_through` columns, [`REASON`], and on rejected rows
-/// [`MESSAGE`] and [`RAW_JSON`] (null on kept rows). The raw and helper columns are dropped at
-/// the end, so a collected result holds no copy of the raw text.
+/// columns named in `pass_through`. The raw values of a line are kept ([`ORIGINAL_PREFIX`])
+/// when it is rejected or `keep_original` holds; the other raw and helper columns are dropped at
+/// the end, so the result holds no copy of the raw text of most lines.
 ///
-/// Steps: cheap helpers (direct number casts, timestamps candidate by candidate), the typed
-/// columns, the reason, then the raw values of rejected rows only, and from those the messages
-/// and the raw JSON: strings built per rejected row, not per row read.
+/// Steps: cheap helpers (direct number casts, then the full parse of the rest; timestamps with
+/// the first format, then the rest), the typed columns, the rule index, then the raw values of
+/// the lines that keep them. Reasons, messages and raw JSON are strings built per rejected line,
+/// not per line read ([`Plan::rejects`]).
 pub fn clean_plan(
     lf: LazyFrame,
     source: &Source,
     settings: &Settings,
     window: &TimeWindow,
     pass_through: &[String],
-) -> LazyFrame {
+    keep_original: Expr,
+) -> Plan {
     let tz = settings.timezone;
     let mut keep = vec![col(FILE), col(LINE), col(BLANK), col(MALFORMED)];
     keep.extend(pass_through.iter().map(|c| col(c.as_str())));
@@ -431,7 +500,8 @@ pub fn clean_plan(
 
     let (lf, cols, rules, finish) = match source.kind {
         Kind::Orders => {
-            let lf = lf.with_columns(direct_numbers(
+            let lf = with_numbers(
+                lf,
                 source,
                 &[
                     schema::QUANTITY,
@@ -439,7 +509,7 @@ pub fn clean_plan(
                     schema::DISCOUNT,
                     schema::AMOUNT,
                 ],
-            ));
+            );
             let lf = with_timestamp(lf, source, schema::ORDERED_AT, tz);
             let scale = lit(source.amount_scale);
             // Scaled values are rounded to 6 decimals so 17970 x 0.01 is 179.7, not 179.70000000000002.
@@ -530,7 +600,7 @@ pub fn clean_plan(
             (lf, cols, rules, finish)
         }
         Kind::Events => {
-            let lf = lf.with_columns(direct_numbers(source, &[schema::VALUE]));
+            let lf = with_numbers(lf, source, &[schema::VALUE]);
             let lf = with_timestamp(lf, source, schema::OCCURRED_AT, tz);
             let mut cols = key_columns(source, settings);
             cols.extend([
@@ -584,37 +654,34 @@ pub fn clean_plan(
     };
     let mut cols = cols;
     cols.extend(keep);
-    let (reason, message) = fold_rules(rules);
-    let rejected: Vec<Expr> = source
+    let (index, reason, message) = fold_rules(rules);
+    let keeps_original = col(RULE).is_not_null().or(keep_original);
+    let originals: Vec<Expr> = source
         .columns
         .keys()
-        .filter(|c| QUOTED_IN_MESSAGES.contains(&c.as_str()))
         .map(|c| {
-            when(col(REASON).is_not_null())
+            when(keeps_original.clone())
                 .then(col(format!("{RAW_PREFIX}{c}")))
                 .otherwise(lit(NULL).cast(DataType::String))
-                .alias(format!("{REJECTED_PREFIX}{c}"))
+                .alias(format!("{ORIGINAL_PREFIX}{c}"))
         })
         .collect();
-    let mut dropped: Vec<String> = helper_names;
-    dropped.extend(
-        source
-            .columns
-            .keys()
-            .filter(|c| QUOTED_IN_MESSAGES.contains(&c.as_str()))
-            .map(|c| format!("{REJECTED_PREFIX}{c}")),
-    );
-    dropped.push(MALFORMED.to_string());
     let lf = lf
         .select(cols)
-        .with_column(reason.alias(REASON))
-        .with_columns(rejected)
-        .with_columns([message.alias(MESSAGE), raw_json(source).alias(RAW_JSON)])
-        .drop(by_name(dropped, true, false));
-    if finish.is_empty() {
+        .with_column(index.alias(RULE))
+        .with_columns(originals)
+        .drop(by_name(helper_names, true, false));
+    let lines = if finish.is_empty() {
         lf
     } else {
         lf.with_columns(finish)
+    };
+    Plan {
+        lines,
+        reason,
+        message,
+        source: source.name.clone(),
+        mapped: source.columns.keys().cloned().collect(),
     }
 }
 
