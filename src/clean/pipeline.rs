@@ -324,18 +324,28 @@ fn assemble(
     let resolved = maps
         .resolve(concat(frames, UnionArgs::default())?)
         .select(keep);
-    let resolved_path = scratch.path(".resolved.parquet");
-    spill::sink(resolved, &resolved_path)?;
+    // Lines per customer and way of finding them; the same plan then feeds the sort.
+    let [customer, _] = sort_by;
+    let by_method = resolved
+        .clone()
+        .group_by([col(customer), col(identity::VIA)])
+        .agg([len().cast(DataType::UInt64).alias(spill::COUNT)])
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single();
+    for (name, n) in counts_by(by_method.clone().lazy(), identity::VIA)? {
+        *rows_by_method.entry(name).or_default() += n;
+    }
+    let counts = by_method
+        .lazy()
+        .group_by([col(customer)])
+        .agg([col(spill::COUNT).sum()])
+        .collect()?;
+    progress.stage(&format!("sorting {}", kind.as_str()));
+    let path = scratch.path(".parquet");
+    let sorted = spill::sort_to_file(resolved, counts, &path, sort_by, columns)?;
     for c in &sources {
         remove_scratch(&c.file);
     }
-    for (name, n) in counts_by(spill::scan(&resolved_path)?, identity::VIA)? {
-        *rows_by_method.entry(name).or_default() += n;
-    }
-    progress.stage(&format!("sorting {}", kind.as_str()));
-    let path = scratch.path(".parquet");
-    let sorted = spill::sort_file(&resolved_path, &path, sort_by, columns)?;
-    remove_scratch(&resolved_path);
     Ok(Some((
         Table {
             path,
@@ -644,11 +654,18 @@ fn clean_source(
     })
 }
 
-/// Row counts per value of the string column `key` (nulls skipped), sorted by value.
+/// Row counts per value of the string column `key` (nulls skipped), sorted by value: the sum of
+/// [`spill::COUNT`] when the frame has that column, else the number of rows.
 fn counts_by(lf: LazyFrame, key: &str) -> Result<BTreeMap<String, u64>> {
+    let weighted = lf.clone().collect_schema()?.contains(spill::COUNT);
+    let n = if weighted {
+        col(spill::COUNT).sum()
+    } else {
+        len()
+    };
     let counts = lf
         .group_by([col(key)])
-        .agg([len().cast(DataType::UInt64).alias("__n")])
+        .agg([n.cast(DataType::UInt64).alias("__n")])
         .collect_with_engine(Engine::Streaming)?
         .unwrap_single();
     let names = counts.column(key)?.str()?;

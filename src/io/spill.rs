@@ -67,27 +67,36 @@ pub struct Sorted {
     pub keys: u64,
 }
 
-/// Copies the columns `columns` of the Parquet file `src` to `dst` sorted by `by` (nulls first;
+/// Row counts per value of the first sort key, for [`sort_to_file`]: a frame with that key
+/// (each value once) and a `UInt64` column [`COUNT`].
+pub const COUNT: &str = "__n";
+
+/// Writes the columns `columns` of the rows of `src` (a plan, run twice: once here, once when
+/// `counts` was computed from it) to the Parquet file `dst`, sorted by `by` (nulls first;
 /// stable, so ties keep their order in `src`), holding about [`slice_rows`] rows at a time.
 ///
-/// The distinct values of the first key and their row counts cut the keys into ranges of about
+/// `counts` ([`COUNT`] rows per value of the first key) cut the keys into ranges of about
 /// [`slice_rows`] rows (a key with more rows than that gets a range of its own). One streaming
-/// pass writes each row into the file of its range; each range is then read, sorted and
+/// pass writes each row into a scratch file of its range; each range is then read, sorted and
 /// appended to `dst` in turn.
-pub fn sort_file(src: &Path, dst: &Path, by: [&str; 2], columns: &[&str]) -> Result<Sorted> {
-    const N: &str = "__n";
+pub fn sort_to_file(
+    src: LazyFrame,
+    counts: DataFrame,
+    dst: &Path,
+    by: [&str; 2],
+    columns: &[&str],
+) -> Result<Sorted> {
+    const N: &str = COUNT;
     const START: &str = "__start";
     const RANGE: &str = "__range";
     const ROW: &str = "__spill_row";
     let [first, _] = by;
     let per_range = slice_rows() as u64;
-    let counts = scan(src)?
-        .group_by([col(first)])
-        .agg([len().cast(DataType::UInt64).alias(N)])
+    let counts = counts
+        .lazy()
         .sort([first], SortMultipleOptions::default())
         .with_column((col(N).cum_sum(false) - col(N)).alias(START))
-        .collect_with_engine(Engine::Streaming)?
-        .unwrap_single();
+        .collect()?;
     let keys = counts.height() as u64;
     let ranges = counts
         .lazy()
@@ -99,7 +108,7 @@ pub fn sort_file(src: &Path, dst: &Path, by: [&str; 2], columns: &[&str]) -> Res
     let n_ranges = ranges.height();
 
     let mut select: Vec<Expr> = columns.iter().map(|c| col(*c)).collect();
-    let schema = scan(src)?.select(select.clone()).collect_schema()?;
+    let schema = src.clone().select(select.clone()).collect_schema()?;
     select.push(col(ROW));
     let file = std::fs::File::create(dst).map_err(|e| crate::error::io_error("create", dst, e))?;
     let mut out = std::io::BufWriter::new(file);
@@ -113,7 +122,7 @@ pub fn sort_file(src: &Path, dst: &Path, by: [&str; 2], columns: &[&str]) -> Res
         writer.write_batch(&part)?;
         Ok(())
     };
-    let rows_in_order = scan(src)?.with_row_index(ROW, None);
+    let rows_in_order = src.with_row_index(ROW, None);
     if n_ranges <= 1 {
         write_range(
             rows_in_order
@@ -277,6 +286,10 @@ pub fn sort_consuming(df: DataFrame, by: [&str; 2], tiebreak: Option<&str>) -> R
         .collect()?;
     let order = order.column(ORDER)?.idx()?.clone();
     let height = df.height();
+    // A table read back from many small scratch batches has as many chunks per column; a gather
+    // across chunks costs about three times a gather from one.
+    let mut df = df;
+    df.rechunk_mut_par();
     let mut columns = Vec::new();
     for column in df.into_columns() {
         columns.push(column.take(&order)?);
