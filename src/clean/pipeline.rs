@@ -483,6 +483,7 @@ fn clean_source(
     progress: &Progress,
 ) -> Result<Cleaned> {
     let mut frames = Vec::new();
+    let mut checks = Vec::new();
     for file in &source.files {
         let format = source.format_of(file)?;
         let spec = ReadSpec {
@@ -492,8 +493,20 @@ fn clean_source(
             encoding: source.encoding,
             delimiter: source.delimiter,
         };
-        let mut lf = read::scan_as_strings(&spec, scratch)?;
-        let present = read::column_names(&mut lf, &spec)?;
+        let (mut lf, pending) = read::scan_checking(&spec, scratch)?;
+        let present = match read::column_names(&mut lf, &spec) {
+            Ok(present) => present,
+            Err(e) => return pending.wait_then(Err(e)),
+        };
+        // A header read from a broken file (say, in the wrong encoding) names no columns worth
+        // reporting: the file's own problem comes first.
+        let pending = if source.columns.values().all(|c| present.contains(c)) {
+            pending
+        } else {
+            pending.wait()?;
+            read::Pending::none()
+        };
+        checks.push(pending);
         if format == FileFormat::Parquet {
             check_scalar_columns(&mut lf, &spec, source)?;
         }
@@ -561,7 +574,13 @@ fn clean_source(
             .map_err(source_error)
     };
     progress.stage(&format!("{}: hashing lines", source.name));
-    let candidates = dedupe::candidates(&raw, &distinct_by, &collect)?;
+    // The first pass over the files runs while their structural checks do; a broken file is
+    // reported by its check, which names the line.
+    let candidates = dedupe::candidates(&raw, &distinct_by, &collect);
+    for pending in checks {
+        pending.wait()?;
+    }
+    let candidates = candidates?;
     let raw = candidates.mark(raw);
     let keep = vec![dedupe::CANDIDATE.to_string(), dedupe::SEQ.to_string()];
     let plan = rules::clean_plan(

@@ -71,11 +71,59 @@ pub struct ReadSpec<'a> {
     pub delimiter: Option<u8>,
 }
 
-/// Scans `spec.path` with every column as a string and a `__row` index.
+/// The structural checks of a CSV/TSV file ([`check_utf8`], [`preflight::check_csv`]), running on
+/// a thread of their own while the first pass over the file runs: they are a sequential read
+/// of the bytes, which the columnar reader does not need to wait for. Their verdict comes first:
+/// wait for it before using what was read.
+#[must_use = "wait for the checks before using what was read"]
+pub struct Pending(Option<std::thread::JoinHandle<Result<()>>>);
+
+impl Pending {
+    /// No checks to wait for.
+    pub fn none() -> Self {
+        Self(None)
+    }
+
+    /// The checks' result.
+    ///
+    /// # Errors
+    /// The first problem the checks found.
+    pub fn wait(self) -> Result<()> {
+        match self.0 {
+            None => Ok(()),
+            Some(handle) => handle.join().unwrap_or_else(|_| {
+                Err(Error::runtime(
+                    "the structural check of an input stopped unexpectedly",
+                ))
+            }),
+        }
+    }
+
+    /// `result` once the checks pass; the checks' error (which names the line) otherwise, since
+    /// a reader's error on a broken file is the less helpful one.
+    ///
+    /// # Errors
+    /// The checks' error, else `result`'s.
+    pub fn wait_then<T>(self, result: Result<T>) -> Result<T> {
+        self.wait()?;
+        result
+    }
+}
+
+/// Scans `spec.path` with every column as a string and a `__row` index, after its structural
+/// checks ([`scan_checking`], waited for here).
+pub fn scan_as_strings(spec: &ReadSpec<'_>, scratch: &mut Scratch) -> Result<LazyFrame> {
+    let (lf, pending) = scan_checking(spec, scratch)?;
+    pending.wait()?;
+    Ok(lf)
+}
+
+/// Scans `spec.path` with every column as a string and a `__row` index; a CSV/TSV file's
+/// structural checks run meanwhile ([`Pending`]).
 ///
 /// Text in another encoding is first decoded (strictly: an undecodable byte is an error, never a
 /// silent replacement) into a UTF-8 scratch file.
-pub fn scan_as_strings(spec: &ReadSpec<'_>, scratch: &mut Scratch) -> Result<LazyFrame> {
+pub fn scan_checking(spec: &ReadSpec<'_>, scratch: &mut Scratch) -> Result<(LazyFrame, Pending)> {
     let row_index = Some(RowIndex {
         name: ROW_INDEX.into(),
         offset: 0,
@@ -84,17 +132,27 @@ pub fn scan_as_strings(spec: &ReadSpec<'_>, scratch: &mut Scratch) -> Result<Laz
         (FileFormat::Parquet, _) | (_, Encoding::Utf8) => spec.path.to_path_buf(),
         (_, enc) => decode_to_utf8(spec, enc, scratch)?,
     };
-    if spec.format != FileFormat::Parquet && spec.encoding == Encoding::Utf8 {
-        check_utf8(&path, spec.display)?;
-    }
     let separator = spec.delimiter.unwrap_or(if spec.format == FileFormat::Tsv {
         b'\t'
     } else {
         b','
     });
+    let mut pending = Pending(None);
     match spec.format {
-        FileFormat::Csv | FileFormat::Tsv => preflight::check_csv(&path, spec.display, separator)?,
+        FileFormat::Csv | FileFormat::Tsv => {
+            let (path, display) = (path.clone(), spec.display.to_string());
+            let utf8 = spec.encoding == Encoding::Utf8;
+            pending = Pending(Some(std::thread::spawn(move || {
+                if utf8 {
+                    check_utf8(&path, &display)?;
+                }
+                preflight::check_csv(&path, &display, separator)
+            })));
+        }
         FileFormat::Ndjson => {
+            if spec.encoding == Encoding::Utf8 {
+                check_utf8(&path, spec.display)?;
+            }
             if preflight::check_ndjson(&path)?.needs_rewrite() {
                 path = preflight::rewrite_ndjson(&path, scratch.path(".ndjson"))?;
             }
@@ -124,8 +182,11 @@ pub fn scan_as_strings(spec: &ReadSpec<'_>, scratch: &mut Scratch) -> Result<Laz
             LazyFrame::scan_parquet(pl_path, args)
         }
     }
-    .map_err(|e| read_error(spec, &e))?;
-    Ok(lf)
+    .map_err(|e| read_error(spec, &e));
+    match lf {
+        Ok(lf) => Ok((lf, pending)),
+        Err(e) => pending.wait_then(Err(e)),
+    }
 }
 
 /// The column names of a scan (reads only the header or metadata).

@@ -17,7 +17,7 @@ pub fn slice_rows() -> usize {
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
         .filter(|n| *n > 0)
-        .unwrap_or(2_000_000)
+        .unwrap_or(1_000_000)
 }
 
 fn pl_path(path: &Path) -> PlRefPath {
