@@ -10,15 +10,19 @@ use polars::prelude::*;
 use crate::error::{Error, Result};
 
 /// Lines per sorted range and per written slice. Bounded memory: a slice of the widest table
-/// (order lines) takes a few hundred MiB. `CUSTSEG_SPILL_ROWS` overrides it (tests use tiny
+/// (order lines) takes about 150 MiB. `CUSTSEG_SPILL_ROWS` overrides it (tests use tiny
 /// values so that many ranges are exercised on small fixtures).
 pub fn slice_rows() -> usize {
     std::env::var("CUSTSEG_SPILL_ROWS")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
         .filter(|n| *n > 0)
-        .unwrap_or(1_000_000)
+        .unwrap_or(500_000)
 }
+
+/// Most ranges [`sort_to_file`] cuts a table into (its partition pass keeps a file open per
+/// range); above `MAX_RANGES` × [`slice_rows`] lines the ranges grow instead.
+const MAX_RANGES: u64 = 64;
 
 fn pl_path(path: &Path) -> PlRefPath {
     PlRefPath::new(path.to_string_lossy().as_ref())
@@ -73,12 +77,13 @@ pub const COUNT: &str = "__n";
 
 /// Writes the columns `columns` of the rows of `src` (a plan, run twice: once here, once when
 /// `counts` was computed from it) to the Parquet file `dst`, sorted by `by` (nulls first;
-/// stable, so ties keep their order in `src`), holding about [`slice_rows`] rows at a time.
+/// stable, so ties keep their order in `src`), holding about two ranges of rows at a time.
 ///
 /// `counts` ([`COUNT`] rows per value of the first key) cut the keys into ranges of about
-/// [`slice_rows`] rows (a key with more rows than that gets a range of its own). One streaming
-/// pass writes each row into a scratch file of its range; each range is then read, sorted and
-/// appended to `dst` in turn.
+/// [`slice_rows`] rows, or more when that would make over [`MAX_RANGES`] ranges (a key with more
+/// rows than that gets a range of its own). One streaming pass writes each row into a scratch
+/// file of its range; each range is then read, sorted and appended to `dst` in turn, the next
+/// one being read and sorted while one is written.
 pub fn sort_to_file(
     src: LazyFrame,
     counts: DataFrame,
@@ -91,7 +96,8 @@ pub fn sort_to_file(
     const RANGE: &str = "__range";
     const ROW: &str = "__spill_row";
     let [first, _] = by;
-    let per_range = slice_rows() as u64;
+    let total: u64 = counts.column(N)?.u64()?.sum().unwrap_or(0);
+    let per_range = (slice_rows() as u64).max(total.div_ceil(MAX_RANGES));
     let counts = counts
         .lazy()
         .sort([first], SortMultipleOptions::default())
@@ -114,22 +120,25 @@ pub fn sort_to_file(
     let mut out = std::io::BufWriter::new(file);
     let mut writer = ParquetWriter::new(&mut out).batched(&schema)?;
     let mut rows = 0u64;
-    let mut write_range = |part: DataFrame| -> Result<()> {
+    let sorted = |part: DataFrame| -> Result<DataFrame> {
         let mut part = sort_consuming(part, by, Some(ROW))?;
         part.drop_in_place(ROW)?;
         part.align_chunks_par();
+        Ok(part)
+    };
+    let mut write_range = |part: DataFrame| -> Result<()> {
         rows += part.height() as u64;
         writer.write_batch(&part)?;
         Ok(())
     };
     let rows_in_order = src.with_row_index(ROW, None);
     if n_ranges <= 1 {
-        write_range(
+        write_range(sorted(
             rows_in_order
                 .select(select)
                 .collect_with_engine(Engine::Streaming)?
                 .unwrap_single(),
-        )?;
+        )?)?;
     } else {
         // Range of a row: how many ranges end below its key (a range holding only the null key
         // ends below every other key; nulls sort first).
@@ -166,11 +175,12 @@ pub fn sort_to_file(
                 },
             )?
             .collect_with_engine(Engine::Streaming)?;
-        for i in 0..n_ranges {
+        // Range i + 1 is read and sorted on a second thread while range i is written.
+        let read_range = |i: usize| -> Result<Option<DataFrame>> {
             let dir = parts.join(format!("{RANGE}={i}"));
             let mut files: Vec<std::path::PathBuf> = match std::fs::read_dir(&dir) {
                 Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),
-                Err(_) => continue,
+                Err(_) => return Ok(None),
             };
             files.sort();
             let scans = files
@@ -186,14 +196,33 @@ pub fn sort_to_file(
                 })
                 .collect::<std::result::Result<Vec<_>, _>>()?;
             if scans.is_empty() {
-                continue;
+                return Ok(None);
             }
             let part = concat(scans, UnionArgs::default())?
                 .select(select.clone())
                 .collect()?;
-            write_range(part)?;
+            let part = sorted(part)?;
             let _ = std::fs::remove_dir_all(&dir);
-        }
+            Ok(Some(part))
+        };
+        std::thread::scope(|scope| -> Result<()> {
+            let (send, receive) = std::sync::mpsc::sync_channel::<Result<Option<DataFrame>>>(1);
+            scope.spawn(move || {
+                for i in 0..n_ranges {
+                    let part = read_range(i);
+                    let failed = part.is_err();
+                    if send.send(part).is_err() || failed {
+                        break;
+                    }
+                }
+            });
+            for part in receive {
+                if let Some(part) = part? {
+                    write_range(part)?;
+                }
+            }
+            Ok(())
+        })?;
         let _ = std::fs::remove_dir_all(&parts);
     }
     writer.finish()?;
