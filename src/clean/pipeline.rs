@@ -326,20 +326,15 @@ fn assemble(
         .select(keep);
     // Lines per customer and way of finding them; the same plan then feeds the sort.
     let [customer, _] = sort_by;
-    let by_method = resolved
+    for (name, n) in counts_by(resolved.clone(), identity::VIA)? {
+        *rows_by_method.entry(name).or_default() += n;
+    }
+    let counts = resolved
         .clone()
-        .group_by([col(customer), col(identity::VIA)])
+        .group_by([col(customer)])
         .agg([len().cast(DataType::UInt64).alias(spill::COUNT)])
         .collect_with_engine(Engine::Streaming)?
         .unwrap_single();
-    for (name, n) in counts_by(by_method.clone().lazy(), identity::VIA)? {
-        *rows_by_method.entry(name).or_default() += n;
-    }
-    let counts = by_method
-        .lazy()
-        .group_by([col(customer)])
-        .agg([col(spill::COUNT).sum()])
-        .collect()?;
     progress.stage(&format!("sorting {}", kind.as_str()));
     let path = scratch.path(".parquet");
     let sorted = spill::sort_to_file(resolved, counts, &path, sort_by, columns)?;
