@@ -211,16 +211,12 @@ mod tests {
 
     fn repeated(c: &Candidates) -> Vec<bool> {
         // As in the cleaning plan: the raw fields are kept on candidate lines only.
-        let marked = c.mark(lines()).with_columns(
-            ["a", "b"]
-                .map(|name| {
-                    when(col(CANDIDATE))
-                        .then(col(name))
-                        .otherwise(lit(NULL).cast(DataType::String))
-                        .alias(name)
-                })
-                .to_vec(),
-        );
+        let marked = c.mark(lines()).with_columns(["a", "b"].map(|name| {
+            when(col(CANDIDATE))
+                .then(col(name))
+                .otherwise(lit(NULL).cast(DataType::String))
+                .alias(name)
+        }));
         let r = repeats(marked, &by()).unwrap();
         let firsts = lines()
             .with_column(r.is_first().alias("first"))

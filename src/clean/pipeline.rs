@@ -227,9 +227,11 @@ pub fn ingest(config: &Config, options: &IngestOptions, progress: &Progress) -> 
         &mut scratch,
         &mut rows_by_method,
         progress,
-        Kind::Orders,
-        schema::ORDER_OUTPUT_COLUMNS,
-        [schema::CUSTOMER_ID, schema::ORDERED_AT],
+        TableSpec {
+            kind: Kind::Orders,
+            columns: schema::ORDER_OUTPUT_COLUMNS,
+            sort_by: [schema::CUSTOMER_ID, schema::ORDERED_AT],
+        },
     )?;
     progress.stage("assembling events");
     let events = assemble(
@@ -238,9 +240,11 @@ pub fn ingest(config: &Config, options: &IngestOptions, progress: &Progress) -> 
         &mut scratch,
         &mut rows_by_method,
         progress,
-        Kind::Events,
-        schema::EVENT_OUTPUT_COLUMNS,
-        [schema::CUSTOMER_ID, schema::OCCURRED_AT],
+        TableSpec {
+            kind: Kind::Events,
+            columns: schema::EVENT_OUTPUT_COLUMNS,
+            sort_by: [schema::CUSTOMER_ID, schema::OCCURRED_AT],
+        },
     )?;
 
     let reject_frames: Vec<LazyFrame> = cleaned
@@ -306,10 +310,13 @@ fn assemble(
     scratch: &mut Scratch,
     rows_by_method: &mut BTreeMap<String, u64>,
     progress: &Progress,
-    kind: Kind,
-    columns: &[&str],
-    sort_by: [&str; 2],
+    spec: TableSpec,
 ) -> Result<Option<(Table, u64)>> {
+    let TableSpec {
+        kind,
+        columns,
+        sort_by,
+    } = spec;
     let sources: Vec<&Cleaned> = cleaned
         .iter()
         .filter(|(s, _)| s.kind == kind)
@@ -348,6 +355,13 @@ fn assemble(
         },
         sorted.keys,
     )))
+}
+
+/// Which table [`assemble`] builds: the kind of its sources, its columns and its sort keys.
+struct TableSpec {
+    kind: Kind,
+    columns: &'static [&'static str],
+    sort_by: [&'static str; 2],
 }
 
 /// Removes a scratch file no longer needed (the scratch folder goes at the end anyway).
