@@ -331,7 +331,8 @@ fn assemble(
     let resolved = maps
         .resolve(concat(frames, UnionArgs::default())?)
         .select(keep);
-    // Lines per customer and way of finding them; the same plan then feeds the sort.
+    // Lines per way of finding the customer, then per customer (one group-by on both keys held
+    // every line's keys on the streaming engine); the same plan then feeds the sort.
     let [customer, _] = sort_by;
     for (name, n) in counts_by(resolved.clone(), identity::VIA)? {
         *rows_by_method.entry(name).or_default() += n;
@@ -682,18 +683,11 @@ fn clean_source(
     })
 }
 
-/// Row counts per value of the string column `key` (nulls skipped), sorted by value: the sum of
-/// [`spill::COUNT`] when the frame has that column, else the number of rows.
+/// Row counts per value of the string column `key` (nulls skipped), sorted by value.
 fn counts_by(lf: LazyFrame, key: &str) -> Result<BTreeMap<String, u64>> {
-    let weighted = lf.clone().collect_schema()?.contains(spill::COUNT);
-    let n = if weighted {
-        col(spill::COUNT).sum()
-    } else {
-        len()
-    };
     let counts = lf
         .group_by([col(key)])
-        .agg([n.cast(DataType::UInt64).alias("__n")])
+        .agg([len().cast(DataType::UInt64).alias("__n")])
         .collect_with_engine(Engine::Streaming)?
         .unwrap_single();
     let names = counts.column(key)?.str()?;
