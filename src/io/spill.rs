@@ -28,13 +28,20 @@ fn pl_path(path: &Path) -> PlRefPath {
     PlRefPath::new(path.to_string_lossy().as_ref())
 }
 
-/// How scratch files are written: LZ4, fast, since each is read once or twice.
-fn scratch_format() -> FileWriteFormat {
+/// How scratch files are written: LZ4, fast, since each is read once or twice; row groups of
+/// `row_group` lines (None: polars' default, 122,880).
+fn scratch_format(row_group: Option<usize>) -> FileWriteFormat {
     FileWriteFormat::Parquet(Arc::new(ParquetWriteOptions {
         compression: ParquetCompression::Lz4Raw,
+        row_group_size: row_group,
         ..Default::default()
     }))
 }
+
+/// Lines per row group of the sort's range files: its partition pass holds one row group being
+/// filled per range, and at polars' default 20 ranges held about 250 MiB more (10M lines: peak
+/// 540-620 MiB instead of 790-840, for about 1 s more).
+const RANGE_ROW_GROUP: usize = 32_768;
 
 /// Runs `lf` on the streaming engine into a scratch Parquet file at `path`.
 pub fn sink(lf: LazyFrame, path: &Path) -> std::result::Result<(), PolarsError> {
@@ -42,7 +49,7 @@ pub fn sink(lf: LazyFrame, path: &Path) -> std::result::Result<(), PolarsError> 
         SinkDestination::File {
             target: SinkTarget::Path(pl_path(path)),
         },
-        scratch_format(),
+        scratch_format(None),
         UnifiedSinkArgs::default(),
     )?
     .collect_with_engine(Engine::Streaming)?;
@@ -168,7 +175,7 @@ pub fn sort_to_file(
                     max_rows_per_file: IdxSize::MAX,
                     approximate_bytes_per_file: u64::MAX,
                 },
-                scratch_format(),
+                scratch_format(Some(RANGE_ROW_GROUP)),
                 UnifiedSinkArgs {
                     mkdir: true,
                     ..Default::default()
