@@ -11,7 +11,7 @@
 # AS_OF (2025-01-01).
 # Generated data is cached in bench/data/orders-LINES-FORMAT-sSEED-gVERSION/;
 # outputs go to bench/data/out-*. Prints wall time, rows/s, peak RSS, peak anonymous memory and
-# input size, then PASS or FAIL. Exit status: 0 PASS, 1 FAIL or a failed step, 2 bad arguments.
+# input size, custseg's stage times, then PASS or FAIL. Exit status: 0 PASS, 1 FAIL or a failed step, 2 bad arguments.
 set -euo pipefail
 
 lines=${1:-10000000}
@@ -98,9 +98,11 @@ as_of_flag=()
 if "$bin" ingest --help 2>/dev/null | grep -q -- '--as-of'; then as_of_flag=(--as-of "$as_of"); fi
 say "custseg ingest on $input"
 status=0
-timed "$out.time" "$out.anon" "$bin" ingest --config "$data/custseg.toml" --out "$out" --quiet \
-    ${as_of_flag[@]+"${as_of_flag[@]}"} || status=$?
+# Stage timings (CUSTSEG_TIMINGS=1) go to $out.stages, printed after the table.
+CUSTSEG_TIMINGS=1 timed "$out.time" "$out.anon" "$bin" ingest --config "$data/custseg.toml" \
+    --out "$out" --quiet ${as_of_flag[@]+"${as_of_flag[@]}"} 2> "$out.stages" || status=$?
 if [ "$status" -ne 0 ]; then
+    cat "$out.stages" >&2
     say "error: custseg ingest exited with $status"
     exit 1
 fi
@@ -121,5 +123,10 @@ printf '%-10s %10s %14s %14s %14s\n' tool "wall s" "rows/s" "peak RSS MiB" "peak
 row custseg "$out.time" "$out.anon"
 [ "$peer" = 1 ] && row duckdb "$peer_out.time" "$peer_out.anon"
 echo
+if grep -q 'timing:' "$out.stages" 2>/dev/null; then
+    echo "custseg stages (wall s):"
+    sed -n 's/^custseg: timing: /  /p' "$out.stages"
+    echo
+fi
 
 "$py" "$here/verify_ingest.py" --truth "$data/truth.json" --out "$out"

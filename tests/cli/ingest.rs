@@ -495,3 +495,47 @@ fn an_interrupted_ingest_removes_its_scratch_folder() {
     assert!(scratch().is_empty(), "left behind: {:?}", scratch());
     assert!(String::from_utf8_lossy(&output.stderr).contains("custseg: interrupted"));
 }
+
+#[test]
+fn stage_timings_print_only_when_asked() {
+    let out = tempfile::tempdir().unwrap();
+    let config = testdata("ingest/tri/custseg.toml");
+    let run = |timings: Option<&str>| {
+        let mut cmd = custseg();
+        cmd.env_remove("CUSTSEG_TIMINGS");
+        if let Some(v) = timings {
+            cmd.env("CUSTSEG_TIMINGS", v);
+        }
+        let output = cmd
+            .args(["ingest", "--quiet", "--as-of", "2024-12-31", "--config"])
+            .arg(&config)
+            .arg("--out")
+            .arg(out.path())
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        String::from_utf8(output.stderr).unwrap()
+    };
+    let timed = run(Some("1"));
+    let stages: Vec<&str> = timed
+        .lines()
+        .filter_map(|l| l.strip_prefix("custseg: timing: "))
+        .collect();
+    // Every source's passes and the sort appear, each with a time in seconds.
+    for stage in [
+        "web: hashing lines",
+        "store: cleaning",
+        "sorting orders",
+        "writing",
+    ] {
+        assert!(
+            stages
+                .iter()
+                .any(|s| s.starts_with(&format!("{stage}: ")) && s.ends_with(" s")),
+            "{stage} missing in {timed}"
+        );
+    }
+    // Off (also with 0), --quiet prints nothing at all.
+    assert_eq!(run(None), "");
+    assert_eq!(run(Some("0")), "");
+}
