@@ -21,7 +21,7 @@ pub const TEXT_PREFIX: &str = "text:";
 /// Prefix of a raw value kept only on the lines that need it later (null on the others):
 /// rejected lines, for their message and raw values in rejects.csv, and lines that may repeat
 /// another (`keep_original` of [`clean_plan`]), for the exact duplicate check (`original:amount`).
-pub const ORIGINAL_PREFIX: &str = "original:";
+const ORIGINAL_PREFIX: &str = "original:";
 /// Prefix of a number column's text cast directly to a float (`number:amount`).
 const NUMBER_PREFIX: &str = "number:";
 /// Prefix of a number column's parsed value (`parsed:amount`), see [`with_numbers`].
@@ -37,8 +37,6 @@ pub const LINE: &str = "__line";
 pub const RULE: &str = "__rule";
 /// True when every mapped field of a row is empty (a blank line): not a row at all.
 pub const BLANK: &str = "__blank";
-/// Columns of a rejected line in rejects.csv.
-pub const REJECT_COLUMNS: [&str; 6] = ["source", "file", "line", "reason", "message", "raw"];
 
 /// The accepted time range for timestamps, as UTC epoch microseconds `[earliest, end)`.
 #[derive(Debug, Clone, Copy)]
@@ -428,7 +426,7 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The rows of rejects.csv ([`REJECT_COLUMNS`]) from `rejected`: lines of [`Plan::lines`]
+    /// The rows of rejects.csv ([`schema::REJECT_COLUMNS`]) from `rejected`: lines of [`Plan::lines`]
     /// (e.g. read back from a scratch file) whose [`RULE`] is set. The messages and raw JSON are
     /// built here, for those lines alone.
     pub fn rejects(&self, rejected: LazyFrame, source: &Source) -> LazyFrame {
@@ -440,12 +438,12 @@ impl Plan {
             })
             .collect();
         rejected.with_columns(text).select([
-            lit(self.source.clone()).alias(REJECT_COLUMNS[0]),
-            col(FILE).alias(REJECT_COLUMNS[1]),
-            col(LINE).alias(REJECT_COLUMNS[2]),
-            self.reason.clone().alias(REJECT_COLUMNS[3]),
-            self.message.clone().alias(REJECT_COLUMNS[4]),
-            raw_json(source).alias(REJECT_COLUMNS[5]),
+            lit(self.source.clone()).alias(schema::REJECT_COLUMNS[0]),
+            col(FILE).alias(schema::REJECT_COLUMNS[1]),
+            col(LINE).alias(schema::REJECT_COLUMNS[2]),
+            self.reason.clone().alias(schema::REJECT_COLUMNS[3]),
+            self.message.clone().alias(schema::REJECT_COLUMNS[4]),
+            raw_json(source).alias(schema::REJECT_COLUMNS[5]),
         ])
     }
 
