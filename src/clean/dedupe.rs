@@ -25,7 +25,6 @@ use crate::error::Result;
 pub const SEQ: &str = "__seq";
 /// True on candidate lines (see [`Candidates::mark`]).
 pub const CANDIDATE: &str = "__candidate";
-const HASH: &str = "__hash";
 const FIRST_COPY: &str = "__first_copy";
 
 /// Lines whose fields hash like another line's.
@@ -100,39 +99,48 @@ fn seq_in(seqs: Arc<Vec<IdxSize>>) -> Expr {
     )
 }
 
-/// Finds the candidate duplicates among the lines of `raw` (which must carry [`SEQ`]): those
-/// whose values of `by` hash like another line's. `collect` runs a plan on the streaming engine.
-pub fn candidates(
-    raw: &LazyFrame,
-    by: &[Expr],
-    collect: &dyn Fn(LazyFrame) -> Result<DataFrame>,
-) -> Result<Candidates> {
-    let hashes = collect(raw.clone().select([row_hash(by.to_vec()).alias(HASH)]))?;
-    let rows = hashes.height() as u64;
-    let repeated = hashes
-        .clone()
-        .lazy()
-        .filter(col(HASH).is_first_distinct().not())
-        .select([col(HASH)])
-        .unique(None, UniqueKeepStrategy::Any)
-        .collect()?;
-    if repeated.height() == 0 {
-        return Ok(Candidates {
-            rows,
-            seqs: Vec::new(),
-        });
+/// The column [`row_hash`] adds: a 64-bit hash of a line's fields.
+pub const HASH: &str = "__hash";
+
+/// `raw` with [`HASH`], a hash of the values of `by` on each line, computed as the lines stream
+/// by; [`Candidates::from_hashes`] reads the column back.
+pub fn with_hash(raw: LazyFrame, by: &[Expr]) -> LazyFrame {
+    raw.with_column(row_hash(by.to_vec()).alias(HASH))
+}
+
+impl Candidates {
+    /// The candidate duplicates among lines hashed by [`with_hash`]: `hashes` holds their
+    /// [`HASH`] column in line order. Candidates are the lines whose hash occurs more than once.
+    ///
+    /// # Errors
+    /// A polars error when `hashes` lacks [`HASH`].
+    pub fn from_hashes(hashes: DataFrame) -> Result<Self> {
+        let rows = hashes.height() as u64;
+        let repeated = hashes
+            .clone()
+            .lazy()
+            .filter(col(HASH).is_first_distinct().not())
+            .select([col(HASH)])
+            .unique(None, UniqueKeepStrategy::Any)
+            .collect()?;
+        if repeated.height() == 0 {
+            return Ok(Candidates {
+                rows,
+                seqs: Vec::new(),
+            });
+        }
+        let seqs = hashes
+            .lazy()
+            .with_row_index(SEQ, None)
+            .filter(col(HASH).is_in(
+                lit(repeated.column(HASH)?.as_materialized_series().clone()).implode(false),
+                false,
+            ))
+            .select([col(SEQ)])
+            .collect()?;
+        let seqs: Vec<IdxSize> = seqs.column(SEQ)?.idx()?.into_no_null_iter().collect();
+        Ok(Candidates { rows, seqs })
     }
-    let seqs = hashes
-        .lazy()
-        .with_row_index(SEQ, None)
-        .filter(col(HASH).is_in(
-            lit(repeated.column(HASH)?.as_materialized_series().clone()).implode(false),
-            false,
-        ))
-        .select([col(SEQ)])
-        .collect()?;
-    let seqs: Vec<IdxSize> = seqs.column(SEQ)?.idx()?.into_no_null_iter().collect();
-    Ok(Candidates { rows, seqs })
 }
 
 impl Candidates {
@@ -205,8 +213,8 @@ mod tests {
         vec![col("a"), col("b")]
     }
 
-    fn collect(lf: LazyFrame) -> Result<DataFrame> {
-        Ok(lf.collect()?)
+    fn candidates(lf: &LazyFrame, by: &[Expr]) -> Result<Candidates> {
+        Candidates::from_hashes(with_hash(lf.clone(), by).select([col(HASH)]).collect()?)
     }
 
     fn repeated(c: &Candidates) -> Vec<bool> {
@@ -234,7 +242,7 @@ mod tests {
 
     #[test]
     fn hashing_picks_the_repeats_and_their_first_copies() {
-        let c = candidates(&lines(), &by(), &collect).unwrap();
+        let c = candidates(&lines(), &by()).unwrap();
         assert_eq!(c.rows, 7);
         assert_eq!(c.seqs, vec![0, 1, 3, 5]);
         assert_eq!(repeated(&c), REPEATS.to_vec());

@@ -556,14 +556,6 @@ fn clean_source(
         select.push((col(ROW_INDEX).cast(DataType::Int64) + lit(offset)).alias(LINE));
         frames.push(lf.select(select));
     }
-    let raw = rules::with_text_columns(concat(frames, UnionArgs::default())?, source)
-        .with_row_index(dedupe::SEQ, None);
-    let blank = source
-        .columns
-        .keys()
-        .fold(col(MALFORMED).is_null(), |acc, c| {
-            acc.and(col(format!("{TEXT_PREFIX}{c}")).is_null())
-        });
     let distinct_by: Vec<Expr> = source
         .columns
         .keys()
@@ -578,19 +570,34 @@ fn clean_source(
         ))
         .hint("check the source's format, delimiter and encoding in the config")
     };
-    let collect = |lf: LazyFrame| -> Result<DataFrame> {
-        lf.collect_with_engine(Engine::Streaming)
-            .map(|r| r.unwrap_single())
-            .map_err(source_error)
-    };
-    progress.stage(&format!("{}: hashing lines", source.name));
-    // The first pass over the files runs while their structural checks do; a broken file is
-    // reported by its check, which names the line.
-    let candidates = dedupe::candidates(&raw, &distinct_by, &collect);
+    // The one pass over the files: their raw text, with each line's hash, into a scratch file
+    // (read back far faster than the text is parsed). It runs while the files' structural checks
+    // do; a broken file is reported by its check, which names the line.
+    progress.stage(&format!("{}: reading", source.name));
+    let raw_file = scratch.path(".raw.parquet");
+    let copied = spill::sink_in_groups(
+        dedupe::with_hash(concat(frames, UnionArgs::default())?, &distinct_by),
+        &raw_file,
+        Some(spill::RAW_ROW_GROUP),
+    );
     for pending in checks {
         pending.wait()?;
     }
-    let candidates = candidates?;
+    copied.map_err(source_error)?;
+    progress.stage(&format!("{}: duplicate candidates", source.name));
+    let candidates = dedupe::Candidates::from_hashes(
+        spill::scan(&raw_file)?
+            .select([col(dedupe::HASH)])
+            .collect()?,
+    )?;
+    let raw =
+        rules::with_text_columns(spill::scan(&raw_file)?, source).with_row_index(dedupe::SEQ, None);
+    let blank = source
+        .columns
+        .keys()
+        .fold(col(MALFORMED).is_null(), |acc, c| {
+            acc.and(col(format!("{TEXT_PREFIX}{c}")).is_null())
+        });
     let raw = candidates.mark(raw);
     let keep = vec![dedupe::CANDIDATE.to_string(), dedupe::SEQ.to_string()];
     let plan = rules::clean_plan(
@@ -611,6 +618,7 @@ fn clean_source(
     progress.stage(&format!("{}: cleaning", source.name));
     let file = scratch.path(".clean.parquet");
     spill::sink(plan.lines.clone(), &file).map_err(source_error)?;
+    remove_scratch(&raw_file);
     progress.stage(&format!("{}: duplicates and rejects", source.name));
     let all = spill::scan(&file)?;
     let mut keys: Vec<Expr> = plan

@@ -523,7 +523,8 @@ fn stage_timings_print_only_when_asked() {
         .collect();
     // Every source's passes and the sort appear, each with a time in seconds.
     for stage in [
-        "web: hashing lines",
+        "web: reading",
+        "web: duplicate candidates",
         "store: cleaning",
         "sorting orders",
         "writing",
