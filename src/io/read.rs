@@ -143,10 +143,7 @@ pub fn scan_checking(spec: &ReadSpec<'_>, scratch: &mut Scratch) -> Result<(Lazy
             let (path, display) = (path.clone(), spec.display.to_string());
             let utf8 = spec.encoding == Encoding::Utf8;
             pending = Pending(Some(std::thread::spawn(move || {
-                if utf8 {
-                    check_utf8(&path, &display)?;
-                }
-                preflight::check_csv(&path, &display, separator)
+                preflight::check_csv(&path, &display, separator, utf8)
             })));
         }
         FileFormat::Ndjson => {
@@ -216,43 +213,14 @@ pub fn read_error(spec: &ReadSpec<'_>, e: &PolarsError) -> Error {
 fn check_utf8(path: &Path, display: &str) -> Result<()> {
     let mut f = std::fs::File::open(path).map_err(|e| io_error("open", path, e))?;
     let mut buf = vec![0u8; 1 << 20];
-    let mut carry: Vec<u8> = Vec::new();
-    let mut line = 1usize;
-    let mut offset = 0usize;
+    let mut check = preflight::Utf8Check::default();
     loop {
         let n = f.read(&mut buf).map_err(|e| io_error("read", path, e))?;
         if n == 0 {
-            if !carry.is_empty() {
-                return Err(not_utf8(display, line, offset));
-            }
-            return Ok(());
+            return check.finish().map_err(|at| at.error(display));
         }
-        carry.extend_from_slice(&buf[..n]);
-        match std::str::from_utf8(&carry) {
-            Ok(s) => {
-                line += s.matches('\n').count();
-                offset += carry.len();
-                carry.clear();
-            }
-            Err(e) => {
-                let good = e.valid_up_to();
-                line += carry[..good].iter().filter(|b| **b == b'\n').count();
-                if e.error_len().is_some() {
-                    return Err(not_utf8(display, line, offset + good));
-                }
-                // An incomplete sequence at the buffer end: keep it for the next read.
-                offset += good;
-                carry.drain(..good);
-            }
-        }
+        check.feed(&buf[..n]).map_err(|at| at.error(display))?;
     }
-}
-
-fn not_utf8(display: &str, line: usize, offset: usize) -> Error {
-    Error::input(format!(
-        "{display} line {line}: not valid UTF-8 (byte offset {offset})"
-    ))
-    .hint("set encoding = \"gbk\", \"gb18030\" or \"utf-16\" for this source in the config")
 }
 
 /// Decodes a non-UTF-8 text file into a UTF-8 scratch file, failing on the first bad byte.
