@@ -14,7 +14,8 @@ use crate::schema;
 /// Column saying how a row's customer_id was found (`customer_id`, `email`, ..., `derived_email`).
 pub const VIA: &str = "__id_via";
 
-const KEYS: [&str; 3] = [schema::EMAIL, schema::PHONE, schema::EXTERNAL_ID];
+/// The keys besides customer_id that find a customer, in order of precedence.
+pub const KEYS: [&str; 3] = [schema::EMAIL, schema::PHONE, schema::EXTERNAL_ID];
 
 fn matched_column(key: &str) -> String {
     format!("__cid_{key}")
@@ -22,11 +23,25 @@ fn matched_column(key: &str) -> String {
 
 /// The id derived from a row's own keys: `email:<email>`, else `phone:<digits>`, else `ext:<id>`.
 pub fn derived_id() -> Expr {
-    coalesce(&[
-        concat_str([lit("email:"), col(schema::EMAIL)], "", false),
-        concat_str([lit("phone:"), col(schema::PHONE)], "", false),
-        concat_str([lit("ext:"), col(schema::EXTERNAL_ID)], "", false),
-    ])
+    derived_id_of(&KEYS)
+}
+
+/// [`derived_id`] from the keys among `present` (null when none is).
+fn derived_id_of(present: &[&str]) -> Expr {
+    let parts: Vec<Expr> = [
+        (schema::EMAIL, "email:"),
+        (schema::PHONE, "phone:"),
+        (schema::EXTERNAL_ID, "ext:"),
+    ]
+    .into_iter()
+    .filter(|(key, _)| present.contains(key))
+    .map(|(key, prefix)| concat_str([lit(prefix), col(key)], "", false))
+    .collect();
+    if parts.is_empty() {
+        lit(NULL).cast(DataType::String)
+    } else {
+        coalesce(&parts)
+    }
 }
 
 /// Gives customer rows their id: their own customer_id, else the derived id.
@@ -78,10 +93,17 @@ impl KeyMaps {
         Ok(Self { maps, conflicts })
     }
 
-    /// Resolves `customer_id` of order or event rows and records how in [`VIA`].
-    pub fn resolve(&self, rows: LazyFrame) -> LazyFrame {
+    /// Resolves `customer_id` of order or event rows and records how in [`VIA`]. `present`
+    /// names the keys among e-mail, phone and external id that the rows' sources map: the others
+    /// are null on every row, so they are neither joined nor used to derive ids.
+    pub fn resolve(&self, rows: LazyFrame, present: &[&str]) -> LazyFrame {
+        let maps: Vec<&(&'static str, LazyFrame)> = self
+            .maps
+            .iter()
+            .filter(|(key, _)| present.contains(key))
+            .collect();
         let mut lf = rows;
-        for (key, table) in &self.maps {
+        for (key, table) in &maps {
             lf = lf.join(
                 table.clone(),
                 [col(*key)],
@@ -95,7 +117,7 @@ impl KeyMaps {
         let mut chain: Vec<Expr> = vec![col(schema::CUSTOMER_ID)];
         let mut via = when(col(schema::CUSTOMER_ID).is_not_null()).then(lit("customer_id"));
         let mut via_chain: Option<ChainedThen> = None;
-        for (key, _) in &self.maps {
+        for (key, _) in &maps {
             chain.push(col(matched_column(key)));
             let cond = col(matched_column(key)).is_not_null();
             via_chain = Some(match via_chain {
@@ -103,12 +125,19 @@ impl KeyMaps {
                 Some(c) => c.when(cond).then(lit(*key)),
             });
         }
-        chain.push(derived_id());
-        let derived_via = when(col(schema::EMAIL).is_not_null())
-            .then(lit("derived_email"))
-            .when(col(schema::PHONE).is_not_null())
-            .then(lit("derived_phone"))
-            .otherwise(lit("derived_external_id"));
+        chain.push(derived_id_of(present));
+        let derived_via = [
+            (schema::EMAIL, "derived_email"),
+            (schema::PHONE, "derived_phone"),
+        ]
+        .into_iter()
+        .filter(|(key, _)| present.contains(key))
+        .rev()
+        .fold(lit("derived_external_id"), |otherwise, (key, via)| {
+            when(col(key).is_not_null())
+                .then(lit(via))
+                .otherwise(otherwise)
+        });
         let via_expr = match via_chain {
             Some(c) => c.otherwise(derived_via),
             None => {
@@ -116,7 +145,7 @@ impl KeyMaps {
                 via.otherwise(derived_via)
             }
         };
-        let drop: Vec<String> = self.maps.iter().map(|(k, _)| matched_column(k)).collect();
+        let drop: Vec<String> = maps.iter().map(|(k, _)| matched_column(k)).collect();
         lf.with_columns([
             coalesce(&chain).alias(schema::CUSTOMER_ID),
             via_expr.alias(VIA),

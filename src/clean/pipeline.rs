@@ -326,10 +326,18 @@ fn assemble(
         return Ok(None);
     }
     let frames: Vec<LazyFrame> = sources.iter().map(|c| c.kept.clone()).collect();
+    let present: Vec<&str> = identity::KEYS
+        .into_iter()
+        .filter(|key| {
+            cleaned
+                .iter()
+                .any(|(s, _)| s.kind == kind && s.column(key).is_some())
+        })
+        .collect();
     let mut keep: Vec<Expr> = columns.iter().map(|c| col(*c)).collect();
     keep.push(col(identity::VIA));
     let resolved = maps
-        .resolve(concat(frames, UnionArgs::default())?)
+        .resolve(concat(frames, UnionArgs::default())?, &present)
         .select(keep);
     // Lines per way of finding the customer, then per customer (one group-by on both keys held
     // every line's keys on the streaming engine); the same plan then feeds the sort.
