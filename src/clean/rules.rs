@@ -664,10 +664,19 @@ pub fn clean_plan(
                 .alias(format!("{ORIGINAL_PREFIX}{c}"))
         })
         .collect();
+    // Provenance is read for rejected lines only: null on the others, it costs the scratch file
+    // next to nothing.
+    let provenance = [(FILE, DataType::String), (LINE, DataType::Int64)].map(|(name, dtype)| {
+        when(col(RULE).is_not_null())
+            .then(col(name))
+            .otherwise(lit(NULL).cast(dtype))
+            .alias(name)
+    });
     let lf = lf
         .select(cols)
         .with_column(index.alias(RULE))
         .with_columns(originals)
+        .with_columns(provenance)
         .drop(by_name(helper_names, true, false));
     let lines = if finish.is_empty() {
         lf
