@@ -4,9 +4,11 @@
 //! mapped field. Comparing whole lines of tens of millions of rows at once would need all their
 //! text in memory, so the check is split:
 //!
-//! 1. [`candidates`]: a streaming pass computes a 64-bit hash of each line's fields (8 bytes per
-//!    line) and finds the lines whose hash occurs more than once: the duplicates, their first
-//!    copies and the very rare lines whose hash collides with another's;
+//! 1. [`with_hash`], [`Candidates::from_hashes`]: the pass that copies a source's raw text to
+//!    its scratch file adds a 64-bit hash of each line's fields; the hash column (8 bytes per
+//!    line) is read back and sorted, and the lines whose hash occurs more than once are the
+//!    candidates: the duplicates, their first copies and the very rare lines whose hash collides
+//!    with another's;
 //! 2. [`Candidates::mark`]: the cleaning pass carries the raw fields of those lines only (see
 //!    `keep_original` of [`crate::clean::rules::clean_plan`]);
 //! 3. [`repeats`]: the candidates are compared field by field, in line order.
