@@ -16,9 +16,39 @@ pub fn text(raw: Expr) -> Expr {
     null_if_empty(trimmed(raw))
 }
 
-/// The first step of [`text`]: leading and trailing whitespace removed.
+/// The first step of [`text`]: leading and trailing whitespace removed (as `str::trim`).
 pub fn trimmed(raw: Expr) -> Expr {
-    raw.str().strip_chars(lit(NULL))
+    raw.map(
+        |column: Column| Ok(trim_values(column.str()?)?.into_column()),
+        |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
+    )
+}
+
+/// `text` with leading and trailing whitespace removed. Values without any are shared with
+/// `text`, not copied: in a typical export almost none have any, and copying every value of
+/// every column was the largest cost of trimming (polars' `strip_chars` rebuilds them all).
+fn trim_values(text: &StringChunked) -> PolarsResult<StringChunked> {
+    let padded: BooleanChunked = text
+        .iter()
+        .map(|v| Some(v.is_some_and(|s| s.trim().len() != s.len())))
+        .collect();
+    if !padded.any() {
+        return Ok(text.clone());
+    }
+    let trimmed: StringChunked = text
+        .iter()
+        .zip(padded.iter())
+        .map(|(v, p)| {
+            if p == Some(true) {
+                v.map(str::trim)
+            } else {
+                None
+            }
+        })
+        .collect();
+    Ok(trimmed
+        .zip_with(&padded, text)?
+        .with_name(text.name().clone()))
 }
 
 /// The second step of [`text`]: empty text becomes null. Applied to [`trimmed`] text in a later
@@ -512,6 +542,33 @@ pub fn date_text(t: Expr, formats: &[String]) -> Expr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trimming_matches_str_trim_and_shares_untouched_values() {
+        let values = [
+            Some("  C001 "),
+            Some("C002"),
+            Some("\tname with inner  spaces\r\n"),
+            Some("\u{3000}全角空格\u{3000}"),
+            Some("\u{a0}nbsp"),
+            Some("   "),
+            Some(""),
+            None,
+            Some("a value longer than twelve bytes, not padded"),
+        ];
+        let text = StringChunked::new("t".into(), &values);
+        let out = trim_values(&text).unwrap();
+        let expected: Vec<Option<&str>> = values.iter().map(|v| v.map(str::trim)).collect();
+        assert_eq!(out.iter().collect::<Vec<_>>(), expected);
+        assert_eq!(out.name().as_str(), "t");
+        // Nothing to trim: the very same column back.
+        let clean = StringChunked::new("t".into(), &[Some("a"), None, Some("b c")]);
+        let same = trim_values(&clean).unwrap();
+        assert_eq!(
+            same.iter().collect::<Vec<_>>(),
+            clean.iter().collect::<Vec<_>>()
+        );
+    }
 
     fn numbers(texts: &[&str]) -> Vec<Option<f64>> {
         let t: Vec<Option<&str>> = texts.iter().map(|t| Some(*t)).collect();
