@@ -83,11 +83,10 @@ pub fn phone(raw: Expr, country_code: Option<&str>) -> Expr {
 pub fn phone_text(t: Expr, country_code: Option<&str>) -> Expr {
     // ASCII and full-width digits (１３８… typed with a CJK input method) are kept, the latter
     // turned into ASCII: the same number must give the same key in every channel.
-    let digits = fullwidth_to_ascii(t.clone().str().replace_all(
-        lit(r"[^0-9０-９]"),
-        lit(""),
-        false,
-    ));
+    let digits = t.clone().map(
+        |column: Column| Ok(phone_digits(column.str()?).into_column()),
+        |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
+    );
     let digits = match country_code {
         None => digits,
         Some(cc) => {
@@ -113,6 +112,19 @@ pub fn phone_text(t: Expr, country_code: Option<&str>) -> Expr {
     when(digits.clone().eq(lit("")))
         .then(lit(NULL).cast(DataType::String))
         .otherwise(digits)
+}
+
+/// The digits of phone text, full-width ones made ASCII; everything else dropped. One pass over
+/// each value's characters (polars' amortised apply): a regex replace followed by ten literal
+/// replaces over every value took 17 s for 10M phones.
+fn phone_digits(t: &StringChunked) -> StringChunked {
+    t.apply_into_string_amortized(|value, digits| {
+        digits.extend(value.chars().filter_map(|c| match c {
+            '0'..='9' => Some(c),
+            '０'..='９' => char::from_u32(u32::from(c) - u32::from('０') + u32::from('0')),
+            _ => None,
+        }));
+    })
 }
 
 /// A number from export text: currency signs (¥ ￥ $ € £ 元) and three-letter upper-case codes
@@ -542,6 +554,33 @@ pub fn date_text(t: Expr, formats: &[String]) -> Expr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phone_digits_keep_ascii_and_full_width_digits_only() {
+        let text = StringChunked::new(
+            "p".into(),
+            &[
+                Some("+86 138-0013-8000"),
+                Some("１３８００１３８０００"),
+                Some("tel: (010) 1234 ext.５"),
+                Some("no digits"),
+                None,
+            ],
+        );
+        let out: Vec<Option<String>> = phone_digits(&text)
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect();
+        let expected = [
+            Some("8613800138000"),
+            Some("13800138000"),
+            Some("01012345"),
+            Some(""),
+            None,
+        ]
+        .map(|v| v.map(str::to_string));
+        assert_eq!(out, expected.to_vec());
+    }
 
     #[test]
     fn trimming_matches_str_trim_and_shares_untouched_values() {
