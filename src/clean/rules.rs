@@ -412,9 +412,10 @@ fn has_key() -> Expr {
 
 /// The cleaning plan of one source ([`clean_plan`]).
 pub struct Plan {
-    /// One row per line read: the kind's canonical columns, `source`, [`FILE`], [`LINE`],
-    /// [`BLANK`], [`MALFORMED`], the `pass_through` columns, [`RULE`] (null on kept lines) and
-    /// the [`ORIGINAL_PREFIX`] raw values (null on lines neither rejected nor `keep_original`).
+    /// One row per line read: the kind's canonical columns, `source`, [`FILE`] and [`LINE`]
+    /// (null on kept lines), [`BLANK`], [`MALFORMED`], the `pass_through` columns, [`RULE`]
+    /// (null on kept lines) and the [`ORIGINAL_PREFIX`] raw values (null on lines neither
+    /// rejected nor `keep_original`).
     pub lines: LazyFrame,
     /// The reason code of a rejected line, from its [`RULE`].
     reason: Expr,

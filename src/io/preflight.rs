@@ -2,8 +2,8 @@
 //! field count differs from the header (a stray delimiter, an unterminated quote), and NDJSON
 //! lines that are not JSON objects (a truncated last line, a BOM, blank lines).
 //!
-//! These are one sequential pass over the bytes with the `csv` crate or `serde_json`; nothing is
-//! interpreted here. A broken CSV structure is an error naming the first bad line (custseg never
+//! These are one sequential pass over the bytes (a CSV's fields counted as the `csv` crate's
+//! parser counts them, NDJSON lines parsed with `serde_json`); nothing is interpreted here. A broken CSV structure is an error naming the first bad line (custseg never
 //! guesses which field is which); a broken NDJSON line becomes a row carrying
 //! [`MALFORMED`] so the cleaning rules reject it with its line and text, and the rest is kept.
 
