@@ -158,8 +158,7 @@ impl FieldScan {
             };
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             if memchr::memchr2(b'"', b'\r', line).is_none() {
-                let fields = bytecount(line, self.delimiter) + 1;
-                self.record(fields, line.is_empty(), || line, false);
+                self.plain_line(line);
                 if next > line.len() {
                     self.line += 1;
                 }
@@ -217,16 +216,17 @@ impl FieldScan {
         Some(used)
     }
 
-    /// A record of `fields` fields read by the fast path: an empty line is no record; a line of
-    /// nothing but spaces is a blank row.
-    fn record<'a>(&mut self, fields: usize, empty: bool, text: impl Fn() -> &'a [u8], spans: bool) {
-        if fields == self.header_fields || empty {
+    /// A line without quotes or carriage returns: its fields are its delimiters plus one. An
+    /// empty line is no record; a line of nothing but spaces is a blank row.
+    fn plain_line(&mut self, line: &[u8]) {
+        if line.is_empty() {
             return;
         }
-        if fields == 1 && text().iter().all(u8::is_ascii_whitespace) {
-            return;
+        let fields = bytecount(line, self.delimiter) + 1;
+        let blank = fields == 1 && line.iter().all(u8::is_ascii_whitespace);
+        if fields != self.header_fields && !blank {
+            self.note_bad(fields, false);
         }
-        self.note_bad(fields, spans);
     }
 
     fn note_bad(&mut self, fields: usize, spans_lines: bool) {
