@@ -51,19 +51,9 @@ if ! "$bin" analyze basket --help >/dev/null 2>&1; then
     exit 0
 fi
 
-# Python with numpy and pyarrow (the generator) and duckdb (the peer): the system's if it has
-# them, else bench/.venv.
-py=python3
-if ! "$py" -c 'import numpy, pyarrow, duckdb' 2>/dev/null; then
-    py="$here/.venv/bin/python"
-    if ! "$py" -c 'import numpy, pyarrow, duckdb' 2>/dev/null; then
-        say "creating bench/.venv (numpy, pyarrow, duckdb)"
-        python3 -m venv "$here/.venv" || {
-            say "error: python3 -m venv failed"; say "hint: apt-get install python3-venv"; exit 1; }
-        "$here/.venv/bin/pip" install --quiet --disable-pip-version-check numpy pyarrow duckdb \
-            || exit 1
-    fi
-fi
+# Python with numpy and pyarrow (the generator) and duckdb (the peer).
+. "$here/lib.sh"
+bench_python
 
 runs="$here/data/basket-runs"
 mkdir -p "$runs"

@@ -26,17 +26,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
 say() { echo "ingest.sh: $*" >&2; }
 
-# Python with numpy, pyarrow and duckdb: the system's if it has them, else bench/.venv.
-py=python3
-if ! "$py" -c 'import numpy, pyarrow, duckdb' 2>/dev/null; then
-    py="$here/.venv/bin/python"
-    if ! "$py" -c 'import numpy, pyarrow, duckdb' 2>/dev/null; then
-        say "creating bench/.venv (numpy, pyarrow, duckdb)"
-        python3 -m venv "$here/.venv" || {
-            say "error: python3 -m venv failed"; say "hint: apt-get install python3-venv"; exit 1; }
-        "$here/.venv/bin/pip" install --quiet --disable-pip-version-check numpy pyarrow duckdb
-    fi
-fi
+. "$here/lib.sh"
+bench_python
 
 if [ ! -x /usr/bin/time ]; then
     say "installing GNU time (for peak memory)"
@@ -52,12 +43,7 @@ fi
 bin=${CUSTSEG:-$root/target/release/custseg}
 [ -x "$bin" ] || { say "error: $bin is missing"; exit 1; }
 
-# The cache key names the generator's version, so an edited generator makes fresh data.
-gen=$(cksum < "$here/gen_orders.py" | cut -c1-8)
-data="$here/data/orders-$lines-$format-s$seed-g$gen"
-if [ ! -f "$data/truth.json" ]; then
-    "$py" "$here/gen_orders.py" --lines "$lines" --out "$data" --seed "$seed" --format "$format"
-fi
+bench_export "$lines" "$format" "$seed"
 input="$data/orders.$format"
 
 # Seconds and MiB from a `/usr/bin/time -v` log.
