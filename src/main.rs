@@ -7,6 +7,7 @@ use custseg::commands::{self, AsOf, Ctx, Status};
 use custseg::Error;
 
 fn main() {
+    custseg::io::memory::limit_malloc_arenas();
     // Interrupted (Ctrl-C, or SIGTERM from a cron timeout): remove scratch and staging folders,
     // exit 130 like a shell. Outputs are never half-written (temp file + rename), so nothing
     // else needs undoing.

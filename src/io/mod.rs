@@ -4,6 +4,7 @@
 pub mod cleanup;
 pub mod input;
 pub mod lock;
+pub mod memory;
 pub mod preflight;
 pub mod read;
 pub mod spill;
