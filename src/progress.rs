@@ -22,10 +22,13 @@ pub struct Progress {
 /// The environment variable that turns stage timings on.
 pub const TIMINGS_VAR: &str = "CUSTSEG_TIMINGS";
 
+/// Whether [`TIMINGS_VAR`] asks for stage timings.
+pub fn timings_enabled() -> bool {
+    std::env::var(TIMINGS_VAR).is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
 fn timings_on() -> Option<Mutex<Option<(String, Instant)>>> {
-    std::env::var(TIMINGS_VAR)
-        .is_ok_and(|v| !v.is_empty() && v != "0")
-        .then(|| Mutex::new(None))
+    timings_enabled().then(|| Mutex::new(None))
 }
 
 impl Progress {

@@ -302,7 +302,13 @@ pub fn collect(
     if ctx.explain {
         eprintln!("custseg: plan for {what}:\n{}", plan.explain(true)?);
     }
-    Ok(plan.collect()?)
+    let started = std::time::Instant::now();
+    let df = plan.collect()?;
+    if crate::progress::timings_enabled() {
+        let took = started.elapsed().as_secs_f64();
+        eprintln!("custseg: timing: {what}: {took:.2} s");
+    }
+    Ok(df)
 }
 
 /// Environment variable: order lines per bucket of the value table (`score`, `run`, reports);

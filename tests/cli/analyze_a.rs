@@ -966,3 +966,40 @@ fn shell_words(line: &str) -> Vec<String> {
     }
     words
 }
+
+/// `custseg analyze VERB INPUT ... --explain` with `CUSTSEG_SCORE_BUCKET_LINES` set: (stdout,
+/// the number of buckets the value table was built in, from the explained plans).
+fn analyze_in_buckets(verb: &str, input: &str, extra: &[&str], lines: &str) -> (Vec<u8>, usize) {
+    let out = custseg()
+        .args(["analyze", verb, input, "--as-of", AS_OF, "--format", "json"])
+        .args(extra)
+        .args(["--quiet", "--explain"])
+        .env("CUSTSEG_SCORE_BUCKET_LINES", lines)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(out.stderr).expect("utf-8");
+    (out.stdout, support::buckets_in(&stderr))
+}
+
+#[test]
+fn analyses_build_their_value_table_in_buckets_like_score() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, _) = generate(0x0A11_7E57_0007);
+    let input = write_input(dir.path(), &csv);
+    for (verb, extra) in [
+        ("categories", vec!["--by", "tier"]),
+        ("categories", vec!["--where", "tier = 'high'"]),
+        ("channels", vec!["--segment", "champions"]),
+    ] {
+        let (one_plan, n) = analyze_in_buckets(verb, &input, &extra, "0");
+        assert_eq!(n, 0, "{verb} {extra:?}: one plan");
+        let (bucketed, n) = analyze_in_buckets(verb, &input, &extra, "7");
+        assert!(n > 3, "{verb} {extra:?}: {n} buckets of 7 lines");
+        assert!(
+            bucketed == one_plan,
+            "{verb} {extra:?}: the report differs when the value table is built in buckets"
+        );
+    }
+}
