@@ -44,16 +44,6 @@ fn category() -> Expr {
         .alias(schema::CATEGORY)
 }
 
-/// One row per (category, customer_id, order_id): has a purchase line, net amount.
-fn category_orders(lines: LazyFrame, extra: &[&str]) -> LazyFrame {
-    let mut keys = vec![category(), col(schema::CUSTOMER_ID), col(schema::ORDER_ID)];
-    keys.extend(extra.iter().map(|c| col(*c)));
-    lines.group_by(keys).agg([
-        col(schema::IS_RETURN).not().any(true).alias(PURCHASE),
-        crate::metrics::money_sum(col(schema::AMOUNT)).alias(NET),
-    ])
-}
-
 fn counts() -> [Expr; 3] {
     [
         col(schema::CUSTOMER_ID)
@@ -66,10 +56,22 @@ fn counts() -> [Expr; 3] {
     ]
 }
 
-/// Per category: category, customers, orders, revenue, revenue_share (of all lines' revenue);
-/// sorted by revenue descending, then category.
-pub fn summary(lines: LazyFrame) -> LazyFrame {
-    category_orders(lines, &[])
+/// One row per (category, customer_id, order_id) of order `lines`, which every section is computed
+/// from: whether it has a purchase line, and its net amount. One pass over the lines
+/// serves the three sections (each read the lines again before: 16.2 s of 45.7 at 10M lines).
+pub fn groups(lines: LazyFrame) -> LazyFrame {
+    lines
+        .group_by([category(), col(schema::CUSTOMER_ID), col(schema::ORDER_ID)])
+        .agg([
+            col(schema::IS_RETURN).not().any(true).alias(PURCHASE),
+            crate::metrics::money_sum(col(schema::AMOUNT)).alias(NET),
+        ])
+}
+
+/// Per category, from [`groups`]: category, customers, orders, revenue, revenue_share (of all
+/// lines' revenue); sorted by revenue descending, then category.
+pub fn summary(groups: LazyFrame) -> LazyFrame {
+    groups
         .group_by([col(schema::CATEGORY)])
         .agg(counts())
         .with_column(ratio(col(REVENUE), col(REVENUE).sum()).alias(REVENUE_SHARE))
@@ -79,26 +81,28 @@ pub fn summary(lines: LazyFrame) -> LazyFrame {
         )
 }
 
-/// The `top` categories by revenue of each group of the value-table column `by` (segment, tier):
-/// `by`, rank (1 = most revenue; ties by category name), category, customers, orders, revenue,
-/// group_revenue_share (the category's revenue / the group's). Lines of customers without a
-/// value-table row count under the group `(none)`. Groups sorted by their revenue (descending),
-/// then name.
-pub fn top_by(lines: LazyFrame, customers: LazyFrame, by: &str, top: u32) -> Result<LazyFrame> {
-    let groups = customers.select([
+/// The `top` categories by revenue of each group of the value-table column `by` (segment, tier),
+/// from [`groups`]: `by`, rank (1 = most revenue; ties by category name), category, customers,
+/// orders, revenue, group_revenue_share (the category's revenue / the group's). Lines of
+/// customers without a value-table row count under the group `(none)`. Groups sorted by their
+/// revenue (descending), then name.
+pub fn top_by(groups: LazyFrame, customers: LazyFrame, by: &str, top: u32) -> Result<LazyFrame> {
+    let labels = customers.select([
         col(schema::CUSTOMER_ID),
         col(by).cast(DataType::String).alias(by),
     ]);
-    let labelled = lines
+    // A customer's label is the same on all their lines, so labelling their groups is labelling
+    // their lines.
+    let labelled = groups
         .join(
-            groups,
+            labels,
             [col(schema::CUSTOMER_ID)],
             [col(schema::CUSTOMER_ID)],
             JoinArgs::new(JoinType::Left),
         )
         .with_column(col(by).fill_null(lit(NONE)));
     let group_revenue = col(REVENUE).sum().over([col(by)])?;
-    Ok(category_orders(labelled, &[by])
+    Ok(labelled
         .group_by([col(by), col(schema::CATEGORY)])
         .agg(counts())
         .sort(
@@ -130,21 +134,21 @@ pub fn top_by(lines: LazyFrame, customers: LazyFrame, by: &str, top: u32) -> Res
         ]))
 }
 
-/// Per category: customers (buyers in scope), penetration = buyers / customers in the value
-/// table, vip_customers (buyers of tier high), vip_penetration = VIP buyers / VIPs, vip_ratio =
-/// vip_penetration / penetration (from the unrounded penetrations); all 4 decimals, null on a
-/// zero denominator. A buyer has a purchase line in the category. Sorted by vip_ratio
-/// descending (nulls last), then category.
-pub fn penetration(lines: LazyFrame, customers: LazyFrame) -> LazyFrame {
+/// Per category, from [`groups`]: customers (buyers in scope), penetration = buyers / customers
+/// in the value table, vip_customers (buyers of tier high), vip_penetration = VIP buyers / VIPs,
+/// vip_ratio = vip_penetration / penetration (from the unrounded penetrations); all 4 decimals,
+/// null on a zero denominator. A buyer has a purchase line in the category (an order of theirs
+/// with one in it). Sorted by vip_ratio descending (nulls last), then category.
+pub fn penetration(groups: LazyFrame, customers: LazyFrame) -> LazyFrame {
     let is_vip = col(TIER).eq(lit(VIP_TIER)).fill_null(lit(false));
     let people = customers.select([col(schema::CUSTOMER_ID), is_vip.alias("__vip")]);
     let totals = people.clone().select([
         len().cast(DataType::Float64).alias("__everyone"),
         col("__vip").cast(DataType::Float64).sum().alias("__vips"),
     ]);
-    let buyers = lines
-        .filter(col(schema::IS_RETURN).not())
-        .select([category(), col(schema::CUSTOMER_ID)])
+    let buyers = groups
+        .filter(col(PURCHASE))
+        .select([col(schema::CATEGORY), col(schema::CUSTOMER_ID)])
         .unique_stable(None, UniqueKeepStrategy::First)
         .join(
             people,
@@ -209,12 +213,13 @@ pub fn report_sections(
     top: u32,
     collect: &Collect,
 ) -> Result<Vec<Section>> {
-    let summary = collect(summary(lines.clone()), "categories")?;
+    let groups = collect(groups(lines), "category orders")?.lazy();
+    let summary = collect(summary(groups.clone()), "categories")?;
     let top = collect(
-        top_by(lines.clone(), customers.clone(), by, top)?,
+        top_by(groups.clone(), customers.clone(), by, top)?,
         "top categories",
     )?;
-    let penetration = collect(penetration(lines, customers), "penetration")?;
+    let penetration = collect(penetration(groups, customers), "penetration")?;
     sections(summary, top, by, penetration)
 }
 
