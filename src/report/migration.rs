@@ -18,6 +18,12 @@ pub fn section(
     from: chrono::NaiveDate,
     to: chrono::NaiveDate,
 ) -> Result<Section> {
+    // Each value table is computed on its own first. In one plan joining the two, polars'
+    // common subexpression elimination paired a one-row part of the tier ranking with the
+    // customers' rows (`--by tier`: a panic in debug builds, "height of column ... does not
+    // match height of column '__customer'"; unchecked in release builds).
+    let before = before.collect()?.lazy();
+    let after = after.collect()?.lazy();
     let key = || [col(schema::CUSTOMER_ID)];
     let left = before.select([
         col(schema::CUSTOMER_ID),

@@ -70,6 +70,10 @@ fn run_case(case: &Path) -> Vec<String> {
         .unwrap_or(0);
     let stderr =
         String::from_utf8_lossy(&output.stderr).replace(&out.path().display().to_string(), "{out}");
+    // A panic is never the expected outcome, blessed or not (the house rule: never a panic).
+    if code == 101 {
+        failures.push(format!("custseg panicked (exit 101); stderr:\n{stderr}"));
+    }
     if code != want_code && !bless() {
         failures.push(format!(
             "exit {code}, expected {want_code}; stderr:\n{stderr}"
