@@ -187,10 +187,15 @@ fn encode(df: &mut DataFrame, dest: &Destination, w: &mut dyn Write) -> Result<(
             .with_json_format(JsonFormat::JsonLines)
             .finish(df)
             .map_err(engine_write_error),
-        OutputFormat::Parquet => ParquetWriter::new(w)
-            .finish(df)
-            .map(|_| ())
-            .map_err(engine_write_error),
+        OutputFormat::Parquet => {
+            // One chunk per column: the file's layout then follows from the rows alone, not from
+            // how the engine that computed them cut its batches (same input, same bytes).
+            df.rechunk_mut_par();
+            ParquetWriter::new(w)
+                .finish(df)
+                .map(|_| ())
+                .map_err(engine_write_error)
+        }
     }
 }
 
@@ -446,6 +451,39 @@ mod tests {
             "lifecycle" => ["churned", "active"],
         )
         .expect("frame")
+    }
+
+    #[test]
+    fn parquet_bytes_do_not_depend_on_how_the_rows_are_chunked() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        // Past polars' row group of 262,144 rows, whose row groups otherwise end at chunk ends.
+        let n = 600_000;
+        let ids: Vec<u32> = (0..n).collect();
+        let amounts: Vec<f64> = (0..n).map(|i| f64::from(i % 97) * 1.25).collect();
+        let one = df!("customer_id" => ids, "amount" => amounts).expect("frame");
+        // The same rows in uneven chunks, as an engine's batches would leave them.
+        let mut chunked = one.slice(0, 250_000);
+        chunked
+            .vstack_mut(&one.slice(250_000, 250_000))
+            .expect("vstack");
+        chunked
+            .vstack_mut(&one.slice(500_000, 100_000))
+            .expect("vstack");
+        assert!(
+            chunked.first_col_n_chunks() > 1,
+            "the test frame has one chunk"
+        );
+        let mut bytes = Vec::new();
+        for (name, mut df) in [("one.parquet", one), ("chunked.parquet", chunked)] {
+            let path = dir.path().join(name);
+            let dest = Destination::resolve(None, Some(&path)).expect("destination");
+            write_frame_as_is(&mut df, &dest, true).expect("write");
+            bytes.push(std::fs::read(&path).expect("read back"));
+        }
+        assert!(
+            bytes[0] == bytes[1],
+            "parquet bytes differ with the chunking"
+        );
     }
 
     #[test]
