@@ -303,12 +303,12 @@ pub fn collect(
         eprintln!("custseg: plan for {what}:\n{}", plan.explain(true)?);
     }
     let started = std::time::Instant::now();
-    // The streaming engine: on the group-bys of the analyses over 10M lines it takes far less
-    // memory than the in-memory one, and less time (`analyze categories`: 22.5 s and 2.2 GiB
-    // against 25.4–27.2 s and 3.2–3.4 GiB), with the same results.
-    let df = plan
-        .collect_with_engine(polars::prelude::Engine::Streaming)?
-        .unwrap_single();
+    // The in-memory engine, on purpose: polars' streaming engine took less time and far less
+    // memory on the analyses (`analyze categories` at 10M lines: 22.5 s and 2.2 GiB against
+    // 25.4–27.2 s and 3.2–3.4 GiB), but it adds up floats in the order its batches arrive, and a
+    // VIP alert's weekly average then came out 2498.35 in one run and 2498.36 in another: the
+    // same input must give the same bytes.
+    let df = plan.collect()?;
     if crate::progress::timings_enabled() {
         let took = started.elapsed().as_secs_f64();
         eprintln!("custseg: timing: {what}: {took:.2} s");
